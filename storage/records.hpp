@@ -1,0 +1,102 @@
+#pragma once
+
+// What the orchestrator persists: jobs, tasks, holon registrations and an
+// event log. Times are absolute Unix milliseconds (one clock everywhere).
+
+#include "protocol/json.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rxon::storage {
+
+/// Task lifecycle. pending -> assigned (leased) -> running (progress seen)
+/// -> one terminal state. Terminal states never change again.
+enum class task_state : uint8_t {
+  pending,
+  assigned,
+  running,
+  success,
+  failure,
+  cancelled,
+  timeout,
+  quarantined,
+};
+
+constexpr bool is_terminal(task_state s) noexcept {
+  return s >= task_state::success;
+}
+
+const char* to_string(task_state s) noexcept;
+std::optional<task_state> parse_task_state(std::string_view s) noexcept;
+
+struct task_record {
+  std::string task_id;
+  std::string job_id;
+  std::string type;         ///< skill name the task needs
+  json::value params;       ///< free-form
+  json::value requirements; ///< Resources JSON, or null
+  json::value skill;        ///< SkillInfo requirement JSON, or null
+  double priority = 0;
+  std::optional<int64_t> deadline_ms; ///< absolute; past it the task times out
+  std::optional<double> max_cost;
+  int32_t max_attempts = 3;
+  int32_t attempts = 0; ///< deliveries so far
+  task_state state = task_state::pending;
+  std::string holon_id;         ///< current or last holon
+  int64_t lease_expiry_ms = 0;  ///< while assigned/running
+  int64_t not_before_ms = 0;    ///< retry backoff: not dispatched before
+  json::value result;           ///< TaskResult.data on success
+  json::value error;            ///< TaskError JSON on failure
+  std::string origin_worker_id; ///< the leaf that ran it
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  friend bool operator==(const task_record&, const task_record&) = default;
+};
+
+struct job_record {
+  std::string job_id;
+  std::string owner; ///< the client identity that created it
+  json::value metadata;
+  int64_t created_ms = 0;
+  friend bool operator==(const job_record&, const job_record&) = default;
+};
+
+struct holon_record {
+  std::string holon_id;
+  std::string parent_id;    ///< empty for holons of this orchestrator
+  json::value registration; ///< WorkerRegistration JSON
+  int64_t registered_ms = 0;
+  friend bool operator==(const holon_record&, const holon_record&) = default;
+};
+
+struct event_record {
+  int64_t ts_ms = 0;
+  std::string kind; ///< e.g. "task_requeued", "holon_lost", "worker_event"
+  std::string job_id;
+  std::string task_id;
+  std::string holon_id;
+  json::value data;
+  friend bool operator==(const event_record&, const event_record&) = default;
+};
+
+/// Changes applied atomically, in one transaction. Puts are upserts of the
+/// whole row.
+struct change_batch {
+  std::vector<job_record> jobs;
+  std::vector<task_record> tasks;
+  std::vector<holon_record> holons;
+  std::vector<std::string> removed_holons;
+  std::vector<event_record> events;
+
+  bool empty() const noexcept {
+    return jobs.empty() && tasks.empty() && holons.empty()
+           && removed_holons.empty() && events.empty();
+  }
+  void append(change_batch&& other);
+};
+
+} // namespace rxon::storage

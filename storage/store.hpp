@@ -1,0 +1,56 @@
+#pragma once
+
+#include "protocol/error.hpp"
+#include "storage/records.hpp"
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rxon::storage {
+
+/// Persistent state of one orchestrator. Implementations are not
+/// thread-safe: one owner thread (see writer) calls them.
+class store {
+public:
+  virtual ~store() = default;
+
+  // -- modifiers --------------------------------------------------------------
+
+  /// Applies every change in one transaction: all or nothing.
+  virtual status apply(const change_batch& batch) = 0;
+
+  // -- inspectors -------------------------------------------------------------
+
+  /// Every task that is not terminal (crash recovery).
+  virtual result<std::vector<task_record>> unfinished_tasks() = 0;
+  virtual result<std::optional<task_record>> task(const std::string& id) = 0;
+  virtual result<std::optional<job_record>> job(const std::string& id) = 0;
+  virtual result<std::vector<task_record>>
+  tasks_of_job(const std::string& job_id) = 0;
+  /// Jobs of `owner` (all owners when empty), newest first.
+  virtual result<std::vector<job_record>>
+  jobs(const std::string& owner, std::size_t limit, std::size_t offset) = 0;
+  virtual result<std::vector<holon_record>> holons() = 0;
+  /// Number of tasks per state.
+  virtual result<std::map<task_state, int64_t>> task_counts() = 0;
+  virtual result<std::vector<event_record>>
+  events(const std::string& task_id) = 0;
+};
+
+enum class sync_mode { normal, full };
+
+struct sqlite_options {
+  std::string path;                   ///< file path, or ":memory:"
+  sync_mode synchronous = sync_mode::normal;
+};
+
+/// SQLite (WAL) store; migrates the schema on open.
+result<std::unique_ptr<store>> open_sqlite_store(const sqlite_options& opts);
+
+/// The in-memory reference twin with identical behaviour.
+std::unique_ptr<store> make_memory_store();
+
+} // namespace rxon::storage
