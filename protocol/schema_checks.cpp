@@ -8,6 +8,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace rxon::schema_detail {
 
@@ -99,9 +100,134 @@ error invalid(std::string msg) {
   return error{errc::invalid_value, "schema: " + std::move(msg)};
 }
 
-bool pattern_compiles(const rapidjson::Value& s) {
+// A conservative parse of RapidJSON 1.1.0's regex grammar that rejects what
+// its engine cannot survive: an unbounded repeat (`*`, `+`, `{n,}`) of
+// something that can match the empty string (`(a*)*`, `a?+`) loops forever
+// in Search(), and unbalanced groups trip assertions. Returns false then.
+class regex_guard {
+public:
+  explicit regex_guard(std::string_view p) : p_(p) {}
+
+  bool ok() { return alternation(nullable_, 0) && i_ == p_.size(); }
+
+  /// After ok(): the pattern can match the empty string.
+  bool nullable() const { return nullable_; }
+
+private:
+  bool alternation(bool& nullable, int depth) {
+    if (depth > 32)
+      return false;
+    bool branch = false;
+    if (!sequence(branch, depth))
+      return false;
+    nullable = branch;
+    while (i_ < p_.size() && p_[i_] == '|') {
+      ++i_;
+      if (!sequence(branch, depth))
+        return false;
+      nullable = nullable || branch;
+    }
+    return true;
+  }
+
+  bool sequence(bool& nullable, int depth) {
+    nullable = true;
+    while (i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
+      bool atom_nullable = false;
+      if (!atom(atom_nullable, depth))
+        return false;
+      while (i_ < p_.size() && is_quantifier(p_[i_])) {
+        bool unbounded = false, may_be_zero = false;
+        if (!quantifier(unbounded, may_be_zero))
+          return false;
+        if (unbounded && atom_nullable)
+          return false;
+        atom_nullable = atom_nullable || may_be_zero;
+      }
+      nullable = nullable && atom_nullable;
+    }
+    return true;
+  }
+
+  bool atom(bool& nullable, int depth) {
+    char c = p_[i_++];
+    switch (c) {
+    case '(': {
+      if (!alternation(nullable, depth + 1) || i_ >= p_.size() || p_[i_] != ')')
+        return false;
+      ++i_;
+      return true;
+    }
+    case '^':
+    case '$':
+      nullable = true;
+      return true;
+    case '*':
+    case '+':
+    case '?':
+    case '{':
+      return false; // nothing to repeat
+    case '\\':
+      if (i_ >= p_.size())
+        return false;
+      ++i_;
+      return true;
+    case '[':
+      while (i_ < p_.size() && p_[i_] != ']')
+        i_ += p_[i_] == '\\' ? 2 : 1;
+      if (i_ >= p_.size())
+        return false;
+      ++i_;
+      return true;
+    default:
+      return true;
+    }
+  }
+
+  static bool is_quantifier(char c) {
+    return c == '*' || c == '+' || c == '?' || c == '{';
+  }
+
+  bool quantifier(bool& unbounded, bool& may_be_zero) {
+    char c = p_[i_++];
+    if (c != '{') {
+      unbounded = c != '?';
+      may_be_zero = c != '+';
+      return true;
+    }
+    auto close = p_.find('}', i_);
+    if (close == std::string_view::npos)
+      return false;
+    auto body = p_.substr(i_, close - i_);
+    i_ = close + 1;
+    auto comma = body.find(',');
+    may_be_zero = body.empty() || body.front() == '0';
+    unbounded = comma != std::string_view::npos && comma + 1 == body.size();
+    return true;
+  }
+
+  std::string_view p_;
+  std::size_t i_ = 0;
+  bool nullable_ = false;
+};
+
+enum class regex_kind { usable, unsupported, matches_all };
+
+// RapidJSON's Search() also misses empty matches ("a*" fails on "x"), so a
+// pattern that can match empty and is not anchored at both ends, which
+// matches every string, is reported as such.
+regex_kind classify(const rapidjson::Value& s) {
+  std::string_view text{s.GetString(), s.GetStringLength()};
+  regex_guard guard{text};
+  if (text.find('\0') != std::string_view::npos || !guard.ok())
+    return regex_kind::unsupported;
   rapidjson::internal::GenericRegex<rapidjson::UTF8<>> re{s.GetString()};
-  return re.IsValid();
+  if (!re.IsValid())
+    return regex_kind::unsupported;
+  bool anchored = text.size() >= 2 && text.front() == '^' && text.back() == '$'
+                  && text[text.size() - 2] != '\\';
+  return guard.nullable() && !anchored ? regex_kind::matches_all
+                                       : regex_kind::usable;
 }
 
 // Walks every object and array as RapidJSON's schema compiler does (it
@@ -110,9 +236,9 @@ class walker {
 public:
   explicit walker(const rapidjson::Document& root) : root_(root) {}
 
-  status walk(const rapidjson::Value& v) {
+  status walk(rapidjson::Value& v) {
     if (v.IsArray()) {
-      for (const auto& e : v.GetArray())
+      for (auto& e : v.GetArray())
         if (auto ok = walk(e); !ok)
           return ok;
       return {};
@@ -121,17 +247,21 @@ public:
       return {};
     if (auto ok = check_ref(v); !ok)
       return ok;
-    for (const auto& m : v.GetObject()) {
+    bool drop_pattern = false;
+    for (auto& m : v.GetObject()) {
       std::string_view key{m.name.GetString(), m.name.GetStringLength()};
       if (key == "pattern" && m.value.IsString()) {
-        has_regex = true;
-        if (!pattern_compiles(m.value))
+        auto kind = classify(m.value);
+        if (kind == regex_kind::unsupported)
           return invalid("pattern '" + std::string(m.value.GetString())
                          + "' is not supported by the regex engine");
+        // A pattern matching every string constrains nothing.
+        drop_pattern = kind == regex_kind::matches_all;
+        has_regex = has_regex || !drop_pattern;
       } else if (key == "patternProperties" && m.value.IsObject()) {
         has_regex = true;
         for (const auto& p : m.value.GetObject())
-          if (!pattern_compiles(p.name))
+          if (classify(p.name) != regex_kind::usable)
             return invalid("patternProperties '"
                            + std::string(p.name.GetString())
                            + "' is not supported by the regex engine");
@@ -139,6 +269,8 @@ public:
       if (auto ok = walk(m.value); !ok)
         return ok;
     }
+    if (drop_pattern)
+      v.RemoveMember("pattern");
     return {};
   }
 
@@ -176,7 +308,7 @@ private:
 
 } // namespace
 
-result<bool> check_schema(const rapidjson::Document& schema) {
+result<bool> check_schema(rapidjson::Document& schema) {
   rapidjson::SchemaValidator v{meta_schema()};
   if (!schema.Accept(v))
     return invalid("not valid draft-04 at "

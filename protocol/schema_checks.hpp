@@ -12,6 +12,8 @@ namespace rxon::schema_detail {
 
 /// Returns whether the schema uses regular expressions (`pattern`,
 /// `patternProperties`), or errc::invalid_value naming the problem.
-result<bool> check_schema(const rapidjson::Document& schema);
+/// Drops `pattern`s that match every string (RapidJSON misses empty
+/// matches), so `schema` may change.
+result<bool> check_schema(rapidjson::Document& schema);
 
 } // namespace rxon::schema_detail
