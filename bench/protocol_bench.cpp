@@ -149,7 +149,7 @@ void print_json(const figures& f) {
 void print_table(const figures& f) {
   auto row = [](const char* what, double v) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "  %-46s %14.0f ops/s\n", what, v);
+    std::snprintf(buf, sizeof buf, "  %-52s %12.0f ops/s\n", what, v);
     std::cout << buf;
   };
   std::cout << "rxon bench protocol (" << f.seconds << " s per figure)\n";
