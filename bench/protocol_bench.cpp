@@ -2,9 +2,7 @@
 
 #include "protocol/codec.hpp"
 #include "protocol/signing.hpp"
-#ifdef RXON_BENCH_HAVE_MATCHING
-#  include "protocol/matching.hpp"
-#endif
+#include "protocol/matching.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -111,7 +109,6 @@ figures measure(double seconds) {
     auto sig = sign_message(result, "bench-secret");
     keep(sig);
   });
-#ifdef RXON_BENCH_HAVE_MATCHING
   auto worker = decode<worker_registration>(reg);
   auto required = decode<resources>(
       R"({"devices":[{"model":"a100","properties":{"vram_gb":40},"type":"gpu"},)"
@@ -121,7 +118,6 @@ figures measure(double seconds) {
       bool ok = matches(*worker->resources, *required);
       keep(ok);
     });
-#endif
   return f;
 }
 
