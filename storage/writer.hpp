@@ -37,7 +37,8 @@ public:
   /// is committed (read-your-writes).
   void read(std::function<void(store&)> fn);
 
-  /// Blocks until everything submitted so far is committed.
+  /// Blocks until everything submitted so far is committed. Never call it
+  /// from a callback or a read function (they run on the writer thread).
   void flush();
 
   /// Commits so far (for metrics and benchmarks).

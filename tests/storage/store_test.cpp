@@ -39,6 +39,13 @@ struct sqlite_kind {
   }
 };
 
+/// SQLite without a file (no WAL): same behaviour expected.
+struct sqlite_memory_kind {
+  static std::unique_ptr<store> open(const temp_dir&) {
+    return get(open_sqlite_store({":memory:"}));
+  }
+};
+
 template <class Kind>
 struct fixture {
   temp_dir dir;
@@ -67,7 +74,7 @@ std::vector<std::string> ids(const std::vector<job_record>& js) {
 } // namespace
 
 TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -92,7 +99,7 @@ TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
 }
 
 TEST_CASE_TEMPLATE("missing records read as empty", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   CHECK_FALSE(get(f.st->task("nope")).has_value());
   CHECK_FALSE(get(f.st->job("nope")).has_value());
@@ -106,7 +113,7 @@ TEST_CASE_TEMPLATE("missing records read as empty", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("an upsert overwrites the whole row", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1"), make_job("job-2", "bob", 7)};
@@ -139,7 +146,7 @@ TEST_CASE_TEMPLATE("an upsert overwrites the whole row", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("json columns read back in canonical form", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   auto j = make_job("job-1");
   j.metadata = json::object{
@@ -155,7 +162,7 @@ TEST_CASE_TEMPLATE("json columns read back in canonical form", Kind,
 }
 
 TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -180,7 +187,7 @@ TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
 }
 
 TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
-                   Kind, memory_kind, sqlite_kind) {
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("j-a", "alice", 10), make_job("j-b", "bob", 30),
@@ -203,7 +210,7 @@ TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
 }
 
 TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -223,7 +230,7 @@ TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply(
       {.holons = {make_holon("h-b"), make_holon("h-a"), make_holon("h-c")}}));
@@ -235,7 +242,7 @@ TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
 }
 
 TEST_CASE_TEMPLATE("a batch that fails part-way leaves nothing behind", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t0")}}));
   change_batch b;
@@ -257,7 +264,7 @@ TEST_CASE_TEMPLATE("a batch that fails part-way leaves nothing behind", Kind,
 }
 
 TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply({.jobs = {make_job("job-1")}}));
   auto refused = [&](change_batch b, const char* words) {
