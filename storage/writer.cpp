@@ -90,7 +90,7 @@ struct writer::impl {
 
   std::unique_ptr<store> store_;
   writer_options opts_;
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<item> queue_;         // guarded by mtx_
   std::size_t queued_changes_ = 0; // guarded by mtx_
@@ -222,6 +222,11 @@ void writer::flush() {
 
 uint64_t writer::commits() const noexcept {
   return impl_->commits_.load(std::memory_order_relaxed);
+}
+
+std::size_t writer::queued_changes() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx_};
+  return impl_->queued_changes_;
 }
 
 } // namespace rxon::storage

@@ -44,6 +44,10 @@ public:
   /// Commits so far (for metrics and benchmarks).
   uint64_t commits() const noexcept;
 
+  /// Changes submitted but not yet taken into a transaction; the queue is
+  /// unbounded, so callers use this for backpressure and metrics.
+  std::size_t queued_changes() const;
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
