@@ -295,3 +295,32 @@ TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
   refused({.tasks = {bad_state}}, "'t1': state");
   CHECK_FALSE(get(f.st->task("t1")).has_value());
 }
+
+TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  // Sizes around the SQLite store's multi-row statements (64 rows).
+  change_batch b{.jobs = {make_job("job-1")}};
+  for (int i = 0; i < 150; ++i)
+    b.tasks.push_back(make_task("t" + std::to_string(1000 + i)));
+  b.tasks[5].state = task_state::running;
+  b.tasks[70] = make_task("t1005", "job-1", task_state::failure);
+  b.tasks[130] = make_task("t1005", "job-1", task_state::success);
+  REQUIRE(f.st->apply(b).has_value());
+  CHECK(get(f.st->task("t1005"))->state == task_state::success);
+  CHECK(get(f.st->tasks_of_job("job-1")).size() == 148);
+  change_batch bad;
+  for (int i = 0; i < 150; ++i)
+    bad.tasks.push_back(make_task("u" + std::to_string(1000 + i), "job-1",
+                                  task_state::success));
+  bad.tasks[100].job_id = "no-such-job";
+  auto st = f.st->apply(bad);
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().code == errc::conflict);
+  CHECK_MESSAGE(st.error().message.find("u1100") != std::string::npos,
+                st.error().message);
+  CHECK_FALSE(get(f.st->task("u1000")).has_value());
+  CHECK(get(f.st->task_counts())
+        == std::map<task_state, int64_t>{{task_state::pending, 147},
+                                         {task_state::success, 1}});
+}
