@@ -152,13 +152,17 @@ TEST_CASE_TEMPLATE("json columns read back in canonical form", Kind,
   j.metadata = json::object{
       {"drop", nullptr}, {"keep", json::array{nullptr}}, {"two", 2.0}};
   auto t = make_task("t1");
-  t.params = json::object{{"nan", std::nan("")}, {"x", 1}};
+  // NaN becomes null (dropped); 3- and 4-byte UTF-8 passes validation.
+  t.params = json::object{
+      {"nan", std::nan("")}, {"u", "\xE2\x82\xAC\xF0\x9F\x98\x80"}, {"x", 1}};
   ok(f.st->apply({.jobs = {j}, .tasks = {t}}));
   auto meta = get(f.st->job("job-1"))->metadata;
   CHECK(
       meta
       == json::value{json::object{{"keep", json::array{nullptr}}, {"two", 2}}});
-  CHECK(get(f.st->task("t1"))->params == json::value{json::object{{"x", 1}}});
+  CHECK(get(f.st->task("t1"))->params
+        == json::value{
+            json::object{{"u", "\xE2\x82\xAC\xF0\x9F\x98\x80"}, {"x", 1}}});
 }
 
 TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
@@ -290,6 +294,18 @@ TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
   refused({.tasks = {make_task("t1", "")}}, "'t1': job_id: empty");
   refused({.jobs = {make_job("")}}, "job_id: empty");
   refused({.holons = {make_holon("")}}, "holon_id: empty");
+  auto bad_utf8 = make_task("t1");
+  bad_utf8.params = json::object{{"s", "ok \xC3\xA9 then \xFF"}};
+  refused({.tasks = {bad_utf8}}, "'t1': params: a string is not valid UTF-8");
+  auto surrogate_key = make_job("job-2");
+  surrogate_key.metadata = json::object{{"\xED\xA0\x80", 1}};
+  refused({.jobs = {surrogate_key}}, "'job-2': metadata");
+  auto overlong = make_holon("h1");
+  overlong.registration = json::array{"\xC0\xAF"};
+  refused({.holons = {overlong}}, "'h1': registration");
+  auto truncated = make_event("t1", "x");
+  truncated.data = "\xE2\x82";
+  refused({.events = {truncated}}, "data: a string is not valid UTF-8");
   auto bad_state = make_task("t1");
   bad_state.state = static_cast<task_state>(42);
   refused({.tasks = {bad_state}}, "'t1': state");
