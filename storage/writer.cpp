@@ -96,6 +96,8 @@ struct writer::impl {
   std::size_t queued_changes_ = 0; // guarded by mtx_
   std::size_t queued_reads_ = 0;   // guarded by mtx_
   bool stopping_ = false;          // guarded by mtx_
+  // When the oldest queued item arrived; guarded by mtx_.
+  std::chrono::steady_clock::time_point oldest_;
   std::atomic<uint64_t> commits_{0};
   std::thread thread_;
 
@@ -109,6 +111,8 @@ struct writer::impl {
   void push(item it) {
     {
       std::lock_guard<std::mutex> guard{mtx_};
+      if (queue_.empty())
+        oldest_ = std::chrono::steady_clock::now();
       queued_changes_ += size_of(it.batch);
       queued_reads_ += it.reader ? 1 : 0;
       queue_.push_back(std::move(it));
@@ -125,8 +129,10 @@ struct writer::impl {
     thread_.join();
   }
 
-  /// Takes everything queued, after waiting up to max_delay for more unless
-  /// a read or a full group is already waiting. Empty means "stop".
+  /// Takes everything queued, after waiting for more until the oldest item
+  /// is max_delay old, unless a read or a full group is already waiting.
+  /// Under load items aged during the previous commit, so no extra wait.
+  /// Empty means "stop".
   std::deque<item> take() {
     std::unique_lock<std::mutex> lock{mtx_};
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -135,7 +141,7 @@ struct writer::impl {
              || queued_changes_ >= opts_.max_changes;
     };
     if (!ready() && opts_.max_delay.count() > 0)
-      cv_.wait_for(lock, opts_.max_delay, ready);
+      cv_.wait_until(lock, oldest_ + opts_.max_delay, ready);
     std::deque<item> out;
     out.swap(queue_);
     queued_changes_ = 0;
