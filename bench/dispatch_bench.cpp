@@ -10,6 +10,8 @@
 // are submitted, and in-process worker loops poll, post results and wait
 // for each result's commit.
 
+#include "bench/dispatch_bench.hpp"
+
 #include "bench/bench_util.hpp"
 
 #include "actors/dispatcher_state.hpp"
