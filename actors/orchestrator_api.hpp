@@ -37,6 +37,7 @@ struct task_spec {
   json::value params;
   std::optional<rxon::resources> requirements;
   std::optional<skill_info> skill; ///< name (= type when absent), version, type
+  std::optional<std::vector<installed_artifact>> artifacts;
   double priority = 0;
   std::optional<int64_t> deadline; ///< absolute Unix seconds
   std::optional<double> max_cost;

@@ -1,4 +1,5 @@
 #include "bench/bench.hpp"
+#include "bench/dispatch_bench.hpp"
 #include "bench/protocol_bench.hpp"
 
 #include <iostream>
@@ -6,9 +7,16 @@
 namespace rxon::bench {
 
 int run(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "protocol")
-    return run_protocol({args.begin() + 1, args.end()});
-  std::cerr << "usage: rxon bench <protocol> [--json] [--seconds S]\n";
+  if (!args.empty()) {
+    std::vector<std::string> rest{args.begin() + 1, args.end()};
+    if (args[0] == "protocol")
+      return run_protocol(rest);
+    if (args[0] == "dispatch")
+      return run_dispatch(rest);
+  }
+  std::cerr << "usage: rxon bench protocol [--json] [--seconds S]\n"
+               "       rxon bench dispatch --holons N --tasks M [--durable] "
+               "[--json]\n";
   return 2;
 }
 

@@ -18,7 +18,8 @@ void move_append(std::vector<T>& dst, std::vector<T>& src) {
     dst = std::move(src);
     return;
   }
-  dst.reserve(dst.size() + src.size());
+  // insert() grows geometrically; an exact reserve() per append would make
+  // a group of many small batches quadratic.
   for (auto& x : src)
     dst.push_back(std::move(x));
 }

@@ -46,7 +46,7 @@ CREATE TABLE tasks (
   created_ms       INTEGER NOT NULL,
   updated_ms       INTEGER NOT NULL
 );
-CREATE INDEX tasks_by_job ON tasks(job_id, created_ms, task_id);
+CREATE INDEX tasks_by_job ON tasks(job_id);
 CREATE INDEX tasks_by_state ON tasks(state);
 
 CREATE TABLE holons (

@@ -63,14 +63,11 @@ inline result<stmt_ptr> prepare(sqlite3* db, std::string_view sql) {
 }
 
 /// Resets a statement on scope exit so it never holds a read snapshot or
-/// a lock between uses.
+/// a lock between uses. Bindings stay: every use binds all parameters.
 class reset_guard {
 public:
   explicit reset_guard(sqlite3_stmt* s) noexcept : s_(s) {}
-  ~reset_guard() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
+  ~reset_guard() { sqlite3_reset(s_); }
   reset_guard(const reset_guard&) = delete;
   reset_guard& operator=(const reset_guard&) = delete;
 

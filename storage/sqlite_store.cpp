@@ -5,6 +5,7 @@
 #include "storage/validation.hpp"
 
 #include <array>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -28,22 +29,40 @@ using sqlite::stmt_ptr;
 #define RXON_HOLON_COLUMNS "holon_id, parent_id, registration, registered_ms"
 #define RXON_EVENT_COLUMNS "ts_ms, kind, job_id, task_id, holon_id, data"
 
-constexpr const char* sql_upsert_task
-    = "INSERT INTO tasks(" RXON_TASK_COLUMNS
-      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) "
-      "ON CONFLICT(task_id) DO UPDATE SET job_id = excluded.job_id, "
+constexpr const char* sql_task_conflict
+    = " ON CONFLICT(task_id) DO UPDATE SET job_id = excluded.job_id, "
       "type = excluded.type, state = excluded.state, "
       "attempts = excluded.attempts, max_attempts = excluded.max_attempts, "
-      "holon_id = excluded.holon_id, lease_expiry_ms = "
-      "excluded.lease_expiry_ms, "
+      "holon_id = excluded.holon_id, "
+      "lease_expiry_ms = excluded.lease_expiry_ms, "
       "not_before_ms = excluded.not_before_ms, priority = excluded.priority, "
       "deadline_ms = excluded.deadline_ms, max_cost = excluded.max_cost, "
       "params = excluded.params, requirements = excluded.requirements, "
-      "skill = excluded.skill, result = excluded.result, error = "
-      "excluded.error, "
-      "origin_worker_id = excluded.origin_worker_id, "
+      "skill = excluded.skill, result = excluded.result, "
+      "error = excluded.error, origin_worker_id = excluded.origin_worker_id, "
       "created_ms = excluded.created_ms, updated_ms = excluded.updated_ms";
+constexpr int task_params = 20;
+/// Tasks upserted per statement: one statement step per row costs cursor
+/// opens on four b-trees, so rows go in chunks (1280 parameters, well
+/// below SQLite's limit of 32766).
+constexpr std::size_t task_chunk = 64;
+
+/// The task upsert for `rows` rows: parameters ?1..?20 for the first row,
+/// ?21..?40 for the second, and so on.
+std::string task_upsert_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO tasks(" RXON_TASK_COLUMNS ") VALUES ";
+  int n = 0;
+  for (std::size_t r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int c = 0; c < task_params; ++c) {
+      sql += c == 0 ? "?" : ", ?";
+      sql += std::to_string(++n);
+    }
+    sql += ')';
+  }
+  return sql + sql_task_conflict;
+}
+
 constexpr const char* sql_upsert_job
     = "INSERT INTO jobs(" RXON_JOB_COLUMNS ") VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner, "
@@ -81,7 +100,7 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "COMMIT",
     "ROLLBACK",
     sql_upsert_job,
-    sql_upsert_task,
+    "SELECT 1", // upsert_task: built by task_upsert_sql()
     sql_upsert_holon,
     "DELETE FROM holons WHERE holon_id = ?1",
     "INSERT INTO events(" RXON_EVENT_COLUMNS
@@ -180,13 +199,19 @@ private:
   }
 
   status put_job(const job_record& j);
+  void bind_task(sqlite3_stmt* s, int base, const task_record& t,
+                 std::string* bufs);
   status put_task(const task_record& t);
+  status put_tasks(const std::vector<task_record>& tasks);
   status put_holon(const holon_record& h);
   status put_event(const event_record& e);
 
   sqlite::db_ptr db_;
   std::array<stmt_ptr, stmt_count> stmts_;
+  stmt_ptr upsert_tasks_; ///< task_chunk rows per statement
   std::array<std::string, 5> json_buf_;
+  std::vector<std::string> chunk_buf_
+      = std::vector<std::string>(task_chunk * 5);
 };
 
 template <class Rec>
@@ -208,6 +233,11 @@ sqlite_store::rows(stmt_id id, result<Rec> (*read)(sqlite3_stmt*)) {
 }
 
 status sqlite_store::open(const sqlite_options& opts) {
+  // Memory statistics cost a global mutex per allocation; nothing here
+  // reads them. Only possible before SQLite initialises, else ignored.
+  static std::once_flag config_once;
+  std::call_once(config_once,
+                 [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(opts.path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -223,8 +253,10 @@ status sqlite_store::open(const sqlite_options& opts) {
   const char* sync = opts.synchronous == sync_mode::full
                          ? "PRAGMA synchronous = FULL"
                          : "PRAGMA synchronous = NORMAL";
+  // 64 MiB of page cache keeps the task indexes hot under group commits.
   for (const char* sql :
-       {"PRAGMA journal_mode = WAL", sync, "PRAGMA foreign_keys = ON"})
+       {"PRAGMA journal_mode = WAL", sync, "PRAGMA foreign_keys = ON",
+        "PRAGMA cache_size = -65536", "PRAGMA temp_store = MEMORY"})
     if (auto st = sqlite::exec(db_.get(), sql); !st)
       return st;
   if (auto st = migrate(db_.get()); !st)
@@ -234,6 +266,13 @@ status sqlite_store::open(const sqlite_options& opts) {
     if (!s)
       return std::move(s).error();
     stmts_[i] = std::move(*s);
+  }
+  for (auto [ptr, rows] : {std::pair{&stmts_[upsert_task], std::size_t{1}},
+                           std::pair{&upsert_tasks_, task_chunk}}) {
+    auto s = sqlite::prepare(db_.get(), task_upsert_sql(rows));
+    if (!s)
+      return std::move(s).error();
+    *ptr = std::move(*s);
   }
   return {};
 }
@@ -246,35 +285,78 @@ status sqlite_store::put_job(const job_record& j) {
   return step(upsert_job, "upsert job");
 }
 
-status sqlite_store::put_task(const task_record& t) {
-  auto* s = stmt(upsert_task);
-  bind_text(upsert_task, 1, t.task_id);
-  bind_text(upsert_task, 2, t.job_id);
-  bind_text(upsert_task, 3, t.type);
-  sqlite3_bind_text(s, 4, to_string(t.state), -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 5, t.attempts);
-  sqlite3_bind_int(s, 6, t.max_attempts);
-  bind_text(upsert_task, 7, t.holon_id);
-  sqlite3_bind_int64(s, 8, t.lease_expiry_ms);
-  sqlite3_bind_int64(s, 9, t.not_before_ms);
-  sqlite3_bind_double(s, 10, t.priority);
+void sqlite_store::bind_task(sqlite3_stmt* s, int base, const task_record& t,
+                             std::string* bufs) {
+  auto text = [&](int i, const std::string& v) {
+    sqlite3_bind_text(s, base + i, v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  };
+  auto json = [&](int i, const json::value& v, std::string& buf) {
+    if (v.is_null()) {
+      sqlite3_bind_null(s, base + i);
+      return;
+    }
+    buf.clear();
+    json::write(v, buf);
+    text(i, buf);
+  };
+  text(1, t.task_id);
+  text(2, t.job_id);
+  text(3, t.type);
+  sqlite3_bind_text(s, base + 4, to_string(t.state), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, base + 5, t.attempts);
+  sqlite3_bind_int(s, base + 6, t.max_attempts);
+  text(7, t.holon_id);
+  sqlite3_bind_int64(s, base + 8, t.lease_expiry_ms);
+  sqlite3_bind_int64(s, base + 9, t.not_before_ms);
+  sqlite3_bind_double(s, base + 10, t.priority);
   if (t.deadline_ms)
-    sqlite3_bind_int64(s, 11, *t.deadline_ms);
+    sqlite3_bind_int64(s, base + 11, *t.deadline_ms);
   else
-    sqlite3_bind_null(s, 11);
+    sqlite3_bind_null(s, base + 11);
   if (t.max_cost)
-    sqlite3_bind_double(s, 12, *t.max_cost);
+    sqlite3_bind_double(s, base + 12, *t.max_cost);
   else
-    sqlite3_bind_null(s, 12);
-  bind_json(upsert_task, 13, t.params, json_buf_[0]);
-  bind_json(upsert_task, 14, t.requirements, json_buf_[1]);
-  bind_json(upsert_task, 15, t.skill, json_buf_[2]);
-  bind_json(upsert_task, 16, t.result, json_buf_[3]);
-  bind_json(upsert_task, 17, t.error, json_buf_[4]);
-  bind_text(upsert_task, 18, t.origin_worker_id);
-  sqlite3_bind_int64(s, 19, t.created_ms);
-  sqlite3_bind_int64(s, 20, t.updated_ms);
+    sqlite3_bind_null(s, base + 12);
+  json(13, t.params, bufs[0]);
+  json(14, t.requirements, bufs[1]);
+  json(15, t.skill, bufs[2]);
+  json(16, t.result, bufs[3]);
+  json(17, t.error, bufs[4]);
+  text(18, t.origin_worker_id);
+  sqlite3_bind_int64(s, base + 19, t.created_ms);
+  sqlite3_bind_int64(s, base + 20, t.updated_ms);
+}
+
+status sqlite_store::put_task(const task_record& t) {
+  bind_task(stmt(upsert_task), 0, t, json_buf_.data());
   return step(upsert_task, "upsert task");
+}
+
+status sqlite_store::put_tasks(const std::vector<task_record>& tasks) {
+  std::size_t i = 0;
+  auto* s = upsert_tasks_.get();
+  for (; i + task_chunk <= tasks.size(); i += task_chunk) {
+    for (std::size_t r = 0; r < task_chunk; ++r)
+      bind_task(s, static_cast<int>(r) * task_params, tasks[i + r],
+                &chunk_buf_[r * json_buf_.size()]);
+    sqlite::reset_guard guard{s};
+    if (int rc = sqlite3_step(s); rc != SQLITE_DONE) {
+      auto err = sqlite::fail(db_.get(), "upsert tasks", rc);
+      // The failed statement changed nothing; redo its rows one by one
+      // to name the task at fault (the transaction is rolled back anyway).
+      for (std::size_t r = 0; r < task_chunk; ++r)
+        if (auto st = put_task(tasks[i + r]); !st)
+          return error{st.error().code, "task '" + tasks[i + r].task_id
+                                            + "': " + st.error().message};
+      return err;
+    }
+  }
+  for (; i < tasks.size(); ++i)
+    if (auto st = put_task(tasks[i]); !st)
+      return error{st.error().code,
+                   "task '" + tasks[i].task_id + "': " + st.error().message};
+  return {};
 }
 
 status sqlite_store::put_holon(const holon_record& h) {
@@ -310,10 +392,8 @@ status sqlite_store::apply(const change_batch& batch) {
     if (auto st = put_job(j); !st)
       return error{st.error().code,
                    "job '" + j.job_id + "': " + st.error().message};
-  for (const auto& t : batch.tasks)
-    if (auto st = put_task(t); !st)
-      return error{st.error().code,
-                   "task '" + t.task_id + "': " + st.error().message};
+  if (auto st = put_tasks(batch.tasks); !st)
+    return st;
   for (const auto& h : batch.holons)
     if (auto st = put_holon(h); !st)
       return error{st.error().code,

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <string_view>
 
 namespace rxon::storage {
 
@@ -13,10 +14,68 @@ error invalid(const std::string& what, const std::string& id, const char* field,
                what + " '" + id + "': " + field + ": " + problem};
 }
 
+/// Strict UTF-8 (RFC 3629: no overlongs, surrogates or code points above
+/// U+10FFFF), as json::parse demands when the column is read back.
+bool valid_utf8(std::string_view s) noexcept {
+  auto p = reinterpret_cast<const unsigned char*>(s.data());
+  auto end = p + s.size();
+  while (p < end) {
+    unsigned c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    std::size_t n;
+    unsigned lo = 0x80, hi = 0xBF; // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      lo = c == 0xE0 ? 0xA0 : 0x80;
+      hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      lo = c == 0xF0 ? 0x90 : 0x80;
+      hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+      return false;
+    }
+    if (static_cast<std::size_t>(end - p) <= n || p[1] < lo || p[1] > hi)
+      return false;
+    for (std::size_t k = 2; k <= n; ++k)
+      if ((p[k] & 0xC0) != 0x80)
+        return false;
+    p += n + 1;
+  }
+  return true;
+}
+
+/// Depth is bounded by check_encodable, which runs first.
+bool strings_valid(const json::value& v) noexcept {
+  switch (v.type()) {
+  case json::value::kind::string:
+    return valid_utf8(v.as_string());
+  case json::value::kind::array:
+    for (const auto& x : v.as_array())
+      if (!strings_valid(x))
+        return false;
+    return true;
+  case json::value::kind::object:
+    for (const auto& m : v.as_object())
+      if (!valid_utf8(m.key) || !strings_valid(m.val))
+        return false;
+    return true;
+  default:
+    return true;
+  }
+}
+
 status check_json(const std::string& what, const std::string& id,
                   const char* field, const json::value& v) {
   if (auto st = json::check_encodable(v); !st)
     return invalid(what, id, field, st.error().message);
+  if (!strings_valid(v))
+    return invalid(what, id, field, "a string is not valid UTF-8");
   return {};
 }
 

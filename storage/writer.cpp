@@ -2,6 +2,7 @@
 
 #include "storage/validation.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -11,7 +12,6 @@
 #include <mutex>
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 namespace rxon::storage {
@@ -24,23 +24,36 @@ std::size_t size_of(const change_batch& b) noexcept {
 }
 
 /// Keeps only the last upsert of each id; the survivors keep the position
-/// of their last occurrence, so the batch means the same as before.
+/// of their last occurrence, so the batch means the same as before. Sorting
+/// (hash, index) pairs costs one allocation per group instead of one node
+/// per record as a hash map would.
 template <class Rec, class Id>
 void keep_last(std::vector<Rec>& recs, Id id_of) {
   if (recs.size() < 2)
     return;
-  std::unordered_map<std::string_view, std::size_t> last;
-  last.reserve(recs.size());
+  std::vector<std::pair<std::size_t, std::size_t>> keys(recs.size());
+  std::hash<std::string_view> hash;
   for (std::size_t i = 0; i < recs.size(); ++i)
-    last[id_of(recs[i])] = i;
-  if (last.size() == recs.size())
+    keys[i] = {hash(id_of(recs[i])), i};
+  std::sort(keys.begin(), keys.end());
+  std::vector<bool> drop;
+  for (std::size_t k = 0; k < keys.size(); ++k)
+    for (auto j = k + 1; j < keys.size() && keys[j].first == keys[k].first; ++j)
+      if (id_of(recs[keys[j].second]) == id_of(recs[keys[k].second])) {
+        drop.resize(recs.size());
+        drop[keys[k].second] = true; // a later upsert of the same id exists
+        break;
+      }
+  if (drop.empty())
     return;
-  std::vector<Rec> out;
-  out.reserve(last.size());
+  std::size_t out = 0;
   for (std::size_t i = 0; i < recs.size(); ++i)
-    if (last.at(id_of(recs[i])) == i)
-      out.push_back(std::move(recs[i]));
-  recs = std::move(out);
+    if (!drop[i]) {
+      if (out != i)
+        recs[out] = std::move(recs[i]);
+      ++out;
+    }
+  recs.erase(recs.begin() + static_cast<std::ptrdiff_t>(out), recs.end());
 }
 
 void collapse(change_batch& b) {
@@ -72,16 +85,19 @@ struct writer::impl {
     change_batch batch;
     done_fn done;
     std::function<void(store&)> reader;
+    status rejected; ///< validation, done on the submitting thread
   };
 
   std::unique_ptr<store> store_;
   writer_options opts_;
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
   std::condition_variable cv_;
   std::deque<item> queue_;         // guarded by mtx_
   std::size_t queued_changes_ = 0; // guarded by mtx_
   std::size_t queued_reads_ = 0;   // guarded by mtx_
   bool stopping_ = false;          // guarded by mtx_
+  // When the oldest queued item arrived; guarded by mtx_.
+  std::chrono::steady_clock::time_point oldest_;
   std::atomic<uint64_t> commits_{0};
   std::thread thread_;
 
@@ -95,6 +111,8 @@ struct writer::impl {
   void push(item it) {
     {
       std::lock_guard<std::mutex> guard{mtx_};
+      if (queue_.empty())
+        oldest_ = std::chrono::steady_clock::now();
       queued_changes_ += size_of(it.batch);
       queued_reads_ += it.reader ? 1 : 0;
       queue_.push_back(std::move(it));
@@ -111,8 +129,10 @@ struct writer::impl {
     thread_.join();
   }
 
-  /// Takes everything queued, after waiting up to max_delay for more unless
-  /// a read or a full group is already waiting. Empty means "stop".
+  /// Takes everything queued, after waiting for more until the oldest item
+  /// is max_delay old, unless a read or a full group is already waiting.
+  /// Under load items aged during the previous commit, so no extra wait.
+  /// Empty means "stop".
   std::deque<item> take() {
     std::unique_lock<std::mutex> lock{mtx_};
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
@@ -121,7 +141,7 @@ struct writer::impl {
              || queued_changes_ >= opts_.max_changes;
     };
     if (!ready() && opts_.max_delay.count() > 0)
-      cv_.wait_for(lock, opts_.max_delay, ready);
+      cv_.wait_until(lock, oldest_ + opts_.max_delay, ready);
     std::deque<item> out;
     out.swap(queue_);
     queued_changes_ = 0;
@@ -162,14 +182,10 @@ struct writer::impl {
   void commit(std::deque<item>& items, std::size_t first, std::size_t last) {
     if (first == last)
       return;
-    std::vector<status> rejected(last - first);
     change_batch group;
-    for (std::size_t i = first; i < last; ++i) {
-      if (auto st = validate(items[i].batch); !st)
-        rejected[i - first] = std::move(st);
-      else
+    for (std::size_t i = first; i < last; ++i)
+      if (items[i].rejected)
         group.append(std::move(items[i].batch));
-    }
     collapse(group);
     status st;
     if (!group.empty()) {
@@ -179,8 +195,7 @@ struct writer::impl {
     }
     for (std::size_t i = first; i < last; ++i)
       if (items[i].done)
-        run_guarded(items[i].done,
-                    rejected[i - first] ? st : rejected[i - first]);
+        run_guarded(items[i].done, items[i].rejected ? st : items[i].rejected);
   }
 };
 
@@ -192,13 +207,16 @@ writer::~writer() {
 }
 
 void writer::submit(change_batch batch, done_fn done) {
-  impl_->push({std::move(batch), std::move(done), {}});
+  // Validation is pure CPU: done here, it spares the writer thread, and a
+  // bad submission fails alone instead of failing its whole group.
+  auto st = validate(batch);
+  impl_->push({std::move(batch), std::move(done), {}, std::move(st)});
 }
 
 void writer::read(std::function<void(store&)> fn) {
   if (!fn)
     fn = [](store&) {};
-  impl_->push({{}, {}, std::move(fn)});
+  impl_->push({{}, {}, std::move(fn), {}});
 }
 
 void writer::flush() {
@@ -210,6 +228,11 @@ void writer::flush() {
 
 uint64_t writer::commits() const noexcept {
   return impl_->commits_.load(std::memory_order_relaxed);
+}
+
+std::size_t writer::queued_changes() const {
+  std::lock_guard<std::mutex> guard{impl_->mtx_};
+  return impl_->queued_changes_;
 }
 
 } // namespace rxon::storage

@@ -37,11 +37,16 @@ public:
   /// is committed (read-your-writes).
   void read(std::function<void(store&)> fn);
 
-  /// Blocks until everything submitted so far is committed.
+  /// Blocks until everything submitted so far is committed. Never call it
+  /// from a callback or a read function (they run on the writer thread).
   void flush();
 
   /// Commits so far (for metrics and benchmarks).
   uint64_t commits() const noexcept;
+
+  /// Changes submitted but not yet taken into a transaction; the queue is
+  /// unbounded, so callers use this for backpressure and metrics.
+  std::size_t queued_changes() const;
 
 private:
   struct impl;

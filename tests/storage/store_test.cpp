@@ -39,6 +39,13 @@ struct sqlite_kind {
   }
 };
 
+/// SQLite without a file (no WAL): same behaviour expected.
+struct sqlite_memory_kind {
+  static std::unique_ptr<store> open(const temp_dir&) {
+    return get(open_sqlite_store({":memory:"}));
+  }
+};
+
 template <class Kind>
 struct fixture {
   temp_dir dir;
@@ -67,7 +74,7 @@ std::vector<std::string> ids(const std::vector<job_record>& js) {
 } // namespace
 
 TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -92,7 +99,7 @@ TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
 }
 
 TEST_CASE_TEMPLATE("missing records read as empty", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   CHECK_FALSE(get(f.st->task("nope")).has_value());
   CHECK_FALSE(get(f.st->job("nope")).has_value());
@@ -106,7 +113,7 @@ TEST_CASE_TEMPLATE("missing records read as empty", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("an upsert overwrites the whole row", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1"), make_job("job-2", "bob", 7)};
@@ -139,23 +146,27 @@ TEST_CASE_TEMPLATE("an upsert overwrites the whole row", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("json columns read back in canonical form", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   auto j = make_job("job-1");
   j.metadata = json::object{
       {"drop", nullptr}, {"keep", json::array{nullptr}}, {"two", 2.0}};
   auto t = make_task("t1");
-  t.params = json::object{{"nan", std::nan("")}, {"x", 1}};
+  // NaN becomes null (dropped); 3- and 4-byte UTF-8 passes validation.
+  t.params = json::object{
+      {"nan", std::nan("")}, {"u", "\xE2\x82\xAC\xF0\x9F\x98\x80"}, {"x", 1}};
   ok(f.st->apply({.jobs = {j}, .tasks = {t}}));
   auto meta = get(f.st->job("job-1"))->metadata;
   CHECK(
       meta
       == json::value{json::object{{"keep", json::array{nullptr}}, {"two", 2}}});
-  CHECK(get(f.st->task("t1"))->params == json::value{json::object{{"x", 1}}});
+  CHECK(get(f.st->task("t1"))->params
+        == json::value{
+            json::object{{"u", "\xE2\x82\xAC\xF0\x9F\x98\x80"}, {"x", 1}}});
 }
 
 TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -180,7 +191,7 @@ TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
 }
 
 TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
-                   Kind, memory_kind, sqlite_kind) {
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("j-a", "alice", 10), make_job("j-b", "bob", 30),
@@ -203,7 +214,7 @@ TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
 }
 
 TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
-                   sqlite_kind) {
+                   sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   change_batch b;
   b.jobs = {make_job("job-1")};
@@ -223,7 +234,7 @@ TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
 }
 
 TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply(
       {.holons = {make_holon("h-b"), make_holon("h-a"), make_holon("h-c")}}));
@@ -235,7 +246,7 @@ TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
 }
 
 TEST_CASE_TEMPLATE("a batch that fails part-way leaves nothing behind", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t0")}}));
   change_batch b;
@@ -257,7 +268,7 @@ TEST_CASE_TEMPLATE("a batch that fails part-way leaves nothing behind", Kind,
 }
 
 TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
-                   memory_kind, sqlite_kind) {
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
   ok(f.st->apply({.jobs = {make_job("job-1")}}));
   auto refused = [&](change_batch b, const char* words) {
@@ -283,8 +294,49 @@ TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
   refused({.tasks = {make_task("t1", "")}}, "'t1': job_id: empty");
   refused({.jobs = {make_job("")}}, "job_id: empty");
   refused({.holons = {make_holon("")}}, "holon_id: empty");
+  auto bad_utf8 = make_task("t1");
+  bad_utf8.params = json::object{{"s", "ok \xC3\xA9 then \xFF"}};
+  refused({.tasks = {bad_utf8}}, "'t1': params: a string is not valid UTF-8");
+  auto surrogate_key = make_job("job-2");
+  surrogate_key.metadata = json::object{{"\xED\xA0\x80", 1}};
+  refused({.jobs = {surrogate_key}}, "'job-2': metadata");
+  auto overlong = make_holon("h1");
+  overlong.registration = json::array{"\xC0\xAF"};
+  refused({.holons = {overlong}}, "'h1': registration");
+  auto truncated = make_event("t1", "x");
+  truncated.data = "\xE2\x82";
+  refused({.events = {truncated}}, "data: a string is not valid UTF-8");
   auto bad_state = make_task("t1");
   bad_state.state = static_cast<task_state>(42);
   refused({.tasks = {bad_state}}, "'t1': state");
   CHECK_FALSE(get(f.st->task("t1")).has_value());
+}
+
+TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  // Sizes around the SQLite store's multi-row statements (64 rows).
+  change_batch b{.jobs = {make_job("job-1")}};
+  for (int i = 0; i < 150; ++i)
+    b.tasks.push_back(make_task("t" + std::to_string(1000 + i)));
+  b.tasks[5].state = task_state::running;
+  b.tasks[70] = make_task("t1005", "job-1", task_state::failure);
+  b.tasks[130] = make_task("t1005", "job-1", task_state::success);
+  REQUIRE(f.st->apply(b).has_value());
+  CHECK(get(f.st->task("t1005"))->state == task_state::success);
+  CHECK(get(f.st->tasks_of_job("job-1")).size() == 148);
+  change_batch bad;
+  for (int i = 0; i < 150; ++i)
+    bad.tasks.push_back(make_task("u" + std::to_string(1000 + i), "job-1",
+                                  task_state::success));
+  bad.tasks[100].job_id = "no-such-job";
+  auto st = f.st->apply(bad);
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().code == errc::conflict);
+  CHECK_MESSAGE(st.error().message.find("u1100") != std::string::npos,
+                st.error().message);
+  CHECK_FALSE(get(f.st->task("u1000")).has_value());
+  CHECK(get(f.st->task_counts())
+        == std::map<task_state, int64_t>{{task_state::pending, 147},
+                                         {task_state::success, 1}});
 }

@@ -7,12 +7,23 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <pthread.h>
 #include <string>
 
 using namespace rxon::storage;
 using namespace rxon::storage::test;
 
 namespace {
+
+/// CPU seconds used so far by the calling thread.
+double thread_cpu() {
+  clockid_t id;
+  timespec ts{};
+  if (pthread_getcpuclockid(pthread_self(), &id) == 0)
+    clock_gettime(id, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
 
 task_record bench_task(int i) {
   task_record t;
@@ -28,7 +39,8 @@ task_record bench_task(int i) {
 
 /// Upserts `n` tasks (then each again as assigned: 2 rows per task), in
 /// submissions of `per_submit` tasks; returns upserts per second.
-double run(int n, int per_submit, sync_mode mode, uint64_t& commits) {
+double run(int n, int per_submit, sync_mode mode, uint64_t& commits,
+           double& cpu_secs, double& writer_secs) {
   temp_dir dir;
   auto st = open_sqlite_store({dir.file("bench.db"), mode});
   if (!st) {
@@ -40,8 +52,11 @@ double run(int n, int per_submit, sync_mode mode, uint64_t& commits) {
   for (int j = 0; j <= n / 1000; ++j)
     jobs.jobs.push_back(make_job("job-" + std::to_string(j)));
   w.submit(std::move(jobs));
+  double writer_cpu0 = 0;
+  w.read([&](store&) { writer_cpu0 = thread_cpu(); });
   w.flush();
   auto t0 = std::chrono::steady_clock::now();
+  auto c0 = std::clock();
   for (int round = 0; round < 2; ++round) {
     for (int i = 0; i < n; i += per_submit) {
       change_batch b;
@@ -55,10 +70,14 @@ double run(int n, int per_submit, sync_mode mode, uint64_t& commits) {
       w.submit(std::move(b));
     }
   }
+  double writer_cpu1 = 0;
+  w.read([&](store&) { writer_cpu1 = thread_cpu(); });
   w.flush();
+  writer_secs = writer_cpu1 - writer_cpu0;
   auto secs
       = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
             .count();
+  cpu_secs = double(std::clock() - c0) / CLOCKS_PER_SEC;
   commits = w.commits() - 1;
   return 2.0 * n / secs;
 }
@@ -76,9 +95,14 @@ int main(int argc, char** argv) {
                {1000, sync_mode::full, "FULL,   1000 tasks per submit"}};
   for (const auto& c : cases) {
     uint64_t commits = 0;
-    double rate = run(n, c.per_submit, c.mode, commits);
-    std::printf("%-32s %9.0f upserts/s  (%d upserts, %llu commits)\n", c.name,
-                rate, 2 * n, static_cast<unsigned long long>(commits));
+    double cpu = 0;
+    double writer_cpu = 0;
+    double rate = run(n, c.per_submit, c.mode, commits, cpu, writer_cpu);
+    // CPU seconds of the process (producer included) and of the writer.
+    std::printf("%-30s %7.0f upserts/s wall, %7.0f per process CPU-s, "
+                "%7.0f per writer CPU-s (%d upserts, %llu commits)\n",
+                c.name, rate, 2 * n / cpu, 2 * n / writer_cpu, 2 * n,
+                static_cast<unsigned long long>(commits));
   }
   return 0;
 }

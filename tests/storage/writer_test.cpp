@@ -121,6 +121,8 @@ TEST_CASE("the destructor commits everything pending") {
                  if (st)
                    acked.fetch_add(1);
                });
+    CHECK(w.queued_changes() == 501);
+    CHECK(acked.load() == 0);
   }
   CHECK(acked.load() == 500);
   auto st = open_file(dir);

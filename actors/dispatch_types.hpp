@@ -1,0 +1,84 @@
+#pragma once
+
+// Values exchanged between the dispatcher's logic and its actor.
+
+#include "protocol/error.hpp"
+#include "protocol/messages.hpp"
+#include "storage/records.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rxon::actors {
+
+/// How a new task picks among idle holons (spec: incumbent §2.4, fixed).
+enum class strategy {
+  standard,     ///< "default": hot skill, least loaded, cheapest, reputation
+  round_robin,  ///< the holon that has waited longest
+  least_loaded, ///< fewest leased tasks
+  cheapest,     ///< lowest cost_per_skill for the task type
+};
+
+/// Parses "default", "round_robin", "least_loaded", "cheapest".
+std::optional<strategy> parse_strategy(std::string_view name);
+const char* to_string(strategy s);
+
+struct dispatch_config {
+  actors::strategy strategy = strategy::standard;
+  int64_t lease_ms = 300'000;        ///< result timeout of a delivered task
+  int64_t max_poll_ms = 30'000;      ///< cap on a poll's timeout
+  int64_t retry_base_ms = 100;       ///< first retry backoff, doubled per try
+  int64_t retry_max_ms = 30'000;     ///< backoff cap
+  double reputation_floor = 0.3;     ///< below it a holon gets no tasks
+  double reward_success = 0.001;     ///< reputation per success (cap 1.0)
+  double penalty_failure = 0.05;     ///< per permanent failure
+  double penalty_contract = 0.2;     ///< per contract violation
+  std::size_t retain_terminal = 100'000; ///< finished tasks kept in memory
+  std::size_t max_tasks_per_job = 100'000;
+};
+
+using poll_id = uint64_t;
+
+/// The answer to one poll: a task, nothing (timeout), or an error.
+struct poll_answer {
+  poll_id id = 0;
+  result<std::optional<task_payload>> outcome = std::optional<task_payload>{};
+};
+
+/// A command for a connected holon (e.g. cancel_task).
+struct holon_command {
+  std::string holon_id;
+  worker_command command;
+};
+
+/// What a dispatcher call asks its actor to carry out.
+struct effects {
+  std::vector<poll_answer> answers;
+  storage::change_batch changes;
+  std::vector<holon_command> commands;
+  /// Holons seen alive (their TTL restarts).
+  std::vector<std::string> touched;
+
+  bool empty() const noexcept {
+    return answers.empty() && changes.empty() && commands.empty()
+           && touched.empty();
+  }
+};
+
+struct dispatch_stats {
+  std::array<int64_t, 8> tasks_by_state{}; ///< indexed by task_state
+  int64_t queued = 0;                      ///< pending and dispatchable
+  int64_t parked_polls = 0;
+  int64_t holons = 0;
+  uint64_t dispatched = 0;
+  /// Submit (or requeue) to delivery latency, in ms, cumulative buckets.
+  static constexpr std::array<int64_t, 8> latency_buckets{1,   5,    10,  50,
+                                                         100, 500, 1000, 5000};
+  std::array<uint64_t, 9> latency_counts{}; ///< last one: above 5000
+  int64_t latency_sum_ms = 0;
+};
+
+} // namespace rxon::actors

@@ -1,0 +1,413 @@
+#include "actors/dispatcher_actor.hpp"
+
+#include "actors/holon_actor.hpp"
+#include "actors/task_views.hpp"
+#include "storage/writer.hpp"
+
+#include "protocol/codec.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+
+namespace rxon::actors {
+
+namespace {
+
+using self_ptr = dispatcher_actor::stateful_pointer<dispatcher_actor_state>;
+
+int64_t now_of(self_ptr self) {
+  return self->state.opts.clock();
+}
+
+void schedule_tick(self_ptr self) {
+  auto& st = self->state;
+  auto next = st.logic->next_wakeup();
+  if (next >= st.tick_at)
+    return;
+  st.tick_at = next;
+  auto delay = std::max<int64_t>(next - now_of(self), 0);
+  self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value);
+}
+
+/// Carries out what the logic decided. `after_commit` runs once the store
+/// changes of this step are durable (at once without a store), on the
+/// writer's thread.
+void carry_out(self_ptr self, effects& fx,
+               std::function<void(const status&)> after_commit = {}) {
+  auto& st = self->state;
+  for (auto& a : fx.answers) {
+    auto i = st.polls.find(a.id);
+    if (i == st.polls.end())
+      continue;
+    auto done = std::move(i->second);
+    st.polls.erase(i);
+    done(std::move(a.outcome));
+  }
+  for (auto& c : fx.commands)
+    if (auto s = st.sinks.find(c.holon_id); s != st.sinks.end())
+      s->second.sink(c.command);
+  if (!fx.touched.empty()) {
+    auto now = now_of(self);
+    // A touch per quarter TTL is enough to keep a holon alive.
+    auto every = std::max<int64_t>(st.opts.holon_ttl_ms / 4, 1);
+    for (const auto& id : fx.touched) {
+      auto h = st.holons.find(id);
+      if (h != st.holons.end() && now - h->second.last_touch_ms >= every) {
+        h->second.last_touch_ms = now;
+        self->send(h->second.handle, touch_atom::value);
+      }
+    }
+  }
+  if (!fx.changes.empty() && st.opts.writer)
+    st.opts.writer->submit(std::move(fx.changes), std::move(after_commit));
+  else if (after_commit)
+    after_commit(status{});
+  schedule_tick(self);
+}
+
+/// Replies with `value` once the step's changes are committed, or with the
+/// storage error.
+template <class T>
+std::function<void(const status&)> reply_after_commit(callback<T> done,
+                                                      T value) {
+  return [done = std::move(done), value = std::move(value)](
+           const status& st) mutable {
+    if (!st)
+      done(error{errc::unavailable, "storage: " + st.error().message});
+    else
+      done(std::move(value));
+  };
+}
+
+void collect_subtree(const dispatcher_actor_state& st, const std::string& id,
+                     std::vector<std::string>& out) {
+  out.push_back(id);
+  if (auto c = st.children.find(id); c != st.children.end())
+    for (const auto& child : c->second)
+      collect_subtree(st, child, out);
+}
+
+void remove_subtree(self_ptr self, const std::string& id, bool lost) {
+  auto& st = self->state;
+  std::vector<std::string> ids;
+  collect_subtree(st, id, ids);
+  effects fx;
+  auto now = now_of(self);
+  for (const auto& h : ids) {
+    st.logic->remove_holon(h, now, fx);
+    fx.changes.removed_holons.push_back(h);
+    fx.changes.events.push_back(
+      {now, lost ? "holon_lost" : "holon_removed", "", "", h, {}});
+    if (auto l = st.holons.find(h); l != st.holons.end()) {
+      if (auto p = st.children.find(l->second.parent); p != st.children.end())
+        std::erase(p->second, h);
+      st.holons.erase(l);
+    }
+    st.children.erase(h);
+  }
+  carry_out(self, fx);
+}
+
+json::value holarchy_json(const dispatcher_actor_state& st,
+                          const std::string& id) {
+  json::array kids;
+  if (auto c = st.children.find(id); c != st.children.end())
+    for (const auto& child : c->second)
+      kids.push_back(holarchy_json(st, child));
+  return json::object{{"id", id}, {"children", std::move(kids)}};
+}
+
+void answer_client(self_ptr self, client_msg& msg) {
+  auto& st = self->state;
+  auto now = now_of(self);
+  switch (msg.kind) {
+    case client_msg::cancel_job:
+    case client_msg::cancel_task: {
+      effects fx;
+      auto r = msg.kind == client_msg::cancel_job
+                 ? st.logic->cancel_job(msg.owner, msg.id, now, fx)
+                 : st.logic->cancel_task(msg.owner, msg.id, now, fx);
+      if (!r) {
+        msg.done(std::move(r).error());
+        return;
+      }
+      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*r)));
+      return;
+    }
+    case client_msg::list_holons:
+      msg.done(st.logic->holons_view());
+      return;
+    case client_msg::holarchy:
+      msg.done(holarchy_json(st, "root"));
+      return;
+    case client_msg::get_job:
+    case client_msg::get_task: {
+      auto view = msg.kind == client_msg::get_job
+                    ? st.logic->job_view(msg.owner, msg.id)
+                    : st.logic->task_view(msg.owner, msg.id);
+      if (view) {
+        if (view->is_null())
+          msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
+        else
+          msg.done(std::move(*view));
+        return;
+      }
+      break; // not in memory: ask the store
+    }
+    case client_msg::list_jobs:
+      break;
+  }
+  if (!st.opts.writer) {
+    if (msg.kind == client_msg::list_jobs)
+      msg.done(json::value{json::object{{"jobs", json::array{}}}});
+    else
+      msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
+    return;
+  }
+  // Reads run on the storage thread after earlier writes are committed.
+  st.opts.writer->read([msg = std::move(msg)](storage::store& store) mutable {
+    auto fail = [&](const error& e) { msg.done(e); };
+    auto counts_of = [](const std::vector<storage::task_record>& tasks) {
+      std::array<int64_t, 8> counts{};
+      for (const auto& t : tasks)
+        ++counts[static_cast<size_t>(t.state)];
+      return counts;
+    };
+    if (msg.kind == client_msg::get_task) {
+      auto t = store.task(msg.id);
+      if (!t)
+        return fail(t.error());
+      if (!*t)
+        return fail(error{errc::not_found, "task '" + msg.id + "' not found"});
+      auto j = store.job((*t)->job_id);
+      if (!j || !*j || (*j)->owner != msg.owner)
+        return fail(error{errc::not_found, "task '" + msg.id + "' not found"});
+      return msg.done(task_view_json(**t));
+    }
+    if (msg.kind == client_msg::get_job) {
+      auto j = store.job(msg.id);
+      if (!j)
+        return fail(j.error());
+      if (!*j || (*j)->owner != msg.owner)
+        return fail(error{errc::not_found, "job '" + msg.id + "' not found"});
+      auto tasks = store.tasks_of_job(msg.id);
+      if (!tasks)
+        return fail(tasks.error());
+      json::array views;
+      for (const auto& t : *tasks)
+        views.push_back(task_view_json(t));
+      return msg.done(job_view_json(**j, counts_of(*tasks), std::move(views)));
+    }
+    // list_jobs: page through the owner's jobs, filtered by status.
+    json::array out;
+    std::size_t skipped = 0;
+    std::size_t offset = 0;
+    const std::size_t page = 256;
+    while (out.size() < msg.query.limit) {
+      auto jobs = store.jobs(msg.owner, page, offset);
+      if (!jobs)
+        return fail(jobs.error());
+      if (jobs->empty())
+        break;
+      offset += jobs->size();
+      for (const auto& j : *jobs) {
+        auto tasks = store.tasks_of_job(j.job_id);
+        if (!tasks)
+          return fail(tasks.error());
+        auto counts = counts_of(*tasks);
+        auto status = job_status_of(counts);
+        if (!msg.query.status.empty() && status != msg.query.status)
+          continue;
+        if (skipped < msg.query.offset) {
+          ++skipped;
+          continue;
+        }
+        auto view = job_view_json(j, counts, {});
+        view.as_object().erase("tasks");
+        out.push_back(std::move(view));
+        if (out.size() >= msg.query.limit)
+          break;
+      }
+    }
+    msg.done(json::value{json::object{{"jobs", std::move(out)}}});
+  });
+}
+
+} // namespace
+
+dispatcher_actor::behavior_type
+dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
+           std::unique_ptr<dispatcher_state> logic, dispatcher_options opts) {
+  auto& st = self->state;
+  st.logic = std::move(logic);
+  st.opts = std::move(opts);
+  holon_options root_opts;
+  root_opts.ttl_ms = 0;
+  root_opts.child_ttl_ms = st.opts.holon_ttl_ms;
+  root_opts.clock = st.opts.clock;
+  st.root = self->spawn<caf::linked>(
+    holon, std::string{"root"}, std::shared_ptr<const worker_registration>{},
+    root_opts, caf::actor_cast<dispatcher_actor>(self), self->address());
+  schedule_tick(self);
+  return {
+    // -- holons -----------------------------------------------------------
+    [self](register_msg& msg) {
+      auto& s = self->state;
+      holon_actor parent = s.root;
+      if (!msg.parent_id.empty()) {
+        auto p = s.holons.find(msg.parent_id);
+        if (p == s.holons.end()) {
+          msg.done(error{errc::not_found,
+                         "parent holon '" + msg.parent_id + "' not found"});
+          return;
+        }
+        parent = p->second.handle;
+      }
+      self->send(parent, spawn_child_msg{std::move(msg.reg), std::move(msg.done)});
+    },
+    [self](holon_up_msg& msg) {
+      auto& s = self->state;
+      auto now = now_of(self);
+      const auto id = msg.reg.worker_id;
+      auto parent = msg.parent_id == "root" ? std::string{"root"} : msg.parent_id;
+      effects fx;
+      if (msg.restarted)
+        s.logic->requeue_leases(id, now, fx);
+      s.logic->add_holon(msg.reg, now);
+      auto& link = s.holons[id];
+      if (link.parent.empty()) {
+        link.parent = parent;
+        s.children[parent].push_back(id);
+      }
+      link.handle = caf::actor_cast<holon_actor>(msg.holon);
+      link.last_touch_ms = now;
+      fx.changes.holons.push_back(
+        {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
+      if (!msg.done) {
+        carry_out(self, fx);
+        return;
+      }
+      json::value ack = json::object{{"status", "registered"},
+                                     {"worker_id", id},
+                                     {"version", RXON_PROTOCOL_VERSION}};
+      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(ack)));
+    },
+    [self](down_atom, const std::string& id, bool lost) {
+      remove_subtree(self, id, lost);
+    },
+    // -- worker side ------------------------------------------------------
+    [self](poll_msg& msg) {
+      auto& s = self->state;
+      auto id = s.next_poll++;
+      s.polls.emplace(id, std::move(msg.done));
+      effects fx;
+      s.logic->poll(id, msg.req, now_of(self), fx);
+      carry_out(self, fx);
+    },
+    [self](result_msg& msg) {
+      effects fx;
+      auto reply = self->state.logic->post_result(msg.worker_id, msg.res,
+                                                  now_of(self), fx);
+      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(reply)));
+    },
+    [self](heartbeat_msg& msg) {
+      effects fx;
+      auto reply = self->state.logic->heartbeat(msg.worker_id, msg.hb,
+                                                now_of(self), fx);
+      carry_out(self, fx);
+      msg.done(std::move(reply));
+    },
+    [self](event_msg& msg) {
+      effects fx;
+      auto reply = self->state.logic->post_event(msg.worker_id, msg.ev,
+                                                 now_of(self), fx);
+      carry_out(self, fx);
+      msg.done(std::move(reply));
+    },
+    [self](return_msg& msg) {
+      effects fx;
+      self->state.logic->return_task(msg.worker_id, msg.task_id, now_of(self),
+                                     fx);
+      carry_out(self, fx);
+    },
+    [self](attach_msg& msg) {
+      self->state.sinks[msg.worker_id]
+        = dispatcher_actor_state::sink_entry{msg.token, std::move(msg.sink)};
+    },
+    [self](detach_atom, const std::string& worker_id, uint64_t token) {
+      auto& sinks = self->state.sinks;
+      if (auto i = sinks.find(worker_id);
+          i != sinks.end() && i->second.token == token)
+        sinks.erase(i);
+    },
+    // -- client side ------------------------------------------------------
+    [self](submit_msg& msg) {
+      effects fx;
+      auto ack = self->state.logic->submit(msg.spec, now_of(self), fx);
+      if (!ack) {
+        msg.done(std::move(ack).error());
+        return;
+      }
+      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*ack)));
+    },
+    [self](client_msg& msg) { answer_client(self, msg); },
+    [self](metrics_msg& msg) {
+      msg.done(prometheus_text(self->state.logic->stats()));
+    },
+    // -- time -------------------------------------------------------------
+    [self](tick_atom) {
+      auto& s = self->state;
+      auto now = now_of(self);
+      if (now < s.tick_at) {
+        // An earlier tick was superseded; the latest one is still pending.
+        return;
+      }
+      s.tick_at = INT64_MAX;
+      effects fx;
+      s.logic->tick(now, fx);
+      carry_out(self, fx);
+    },
+  };
+}
+
+std::string prometheus_text(const dispatch_stats& s) {
+  std::string out;
+  out += "# HELP rxon_tasks Tasks in memory by state.\n";
+  out += "# TYPE rxon_tasks gauge\n";
+  for (size_t i = 0; i < s.tasks_by_state.size(); ++i) {
+    out += "rxon_tasks{state=\"";
+    out += storage::to_string(static_cast<storage::task_state>(i));
+    out += "\"} " + std::to_string(s.tasks_by_state[i]) + "\n";
+  }
+  out += "# HELP rxon_queue_depth Pending tasks ready for dispatch.\n";
+  out += "# TYPE rxon_queue_depth gauge\n";
+  out += "rxon_queue_depth " + std::to_string(s.queued) + "\n";
+  out += "# HELP rxon_parked_polls Long polls waiting for a task.\n";
+  out += "# TYPE rxon_parked_polls gauge\n";
+  out += "rxon_parked_polls " + std::to_string(s.parked_polls) + "\n";
+  out += "# HELP rxon_holons Registered holons.\n";
+  out += "# TYPE rxon_holons gauge\n";
+  out += "rxon_holons " + std::to_string(s.holons) + "\n";
+  out += "# HELP rxon_dispatched_total Tasks handed to holons.\n";
+  out += "# TYPE rxon_dispatched_total counter\n";
+  out += "rxon_dispatched_total " + std::to_string(s.dispatched) + "\n";
+  out += "# HELP rxon_dispatch_latency_ms Submit-to-delivery latency.\n";
+  out += "# TYPE rxon_dispatch_latency_ms histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < s.latency_buckets.size(); ++i) {
+    cumulative += s.latency_counts[i];
+    out += "rxon_dispatch_latency_ms_bucket{le=\"";
+    out += std::to_string(s.latency_buckets[i]) + "\"} "
+           + std::to_string(cumulative) + "\n";
+  }
+  cumulative += s.latency_counts.back();
+  out += "rxon_dispatch_latency_ms_bucket{le=\"+Inf\"} "
+         + std::to_string(cumulative) + "\n";
+  out += "rxon_dispatch_latency_ms_count " + std::to_string(cumulative) + "\n";
+  out += "rxon_dispatch_latency_ms_sum " + std::to_string(s.latency_sum_ms)
+         + "\n";
+  return out;
+}
+
+} // namespace rxon::actors

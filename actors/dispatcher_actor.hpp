@@ -1,0 +1,61 @@
+#pragma once
+
+#include "actors/actor_types.hpp"
+#include "actors/dispatcher_state.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace rxon::storage {
+class writer;
+} // namespace rxon::storage
+
+namespace rxon::actors {
+
+struct dispatcher_options {
+  dispatch_config dispatch;
+  int64_t holon_ttl_ms = 120'000;
+  std::function<int64_t()> clock; ///< Unix ms; injectable for tests
+  storage::writer* writer = nullptr; ///< null: in-memory only
+  uint64_t seed = 0;
+};
+
+/// The actor half of the dispatcher: unpacks messages, calls
+/// dispatcher_state, carries out its effects (answers, commits, commands).
+struct dispatcher_actor_state {
+  static inline const char* name = "rxon.dispatcher";
+
+  struct holon_link {
+    holon_actor handle;
+    std::string parent;
+    int64_t last_touch_ms = 0;
+  };
+  struct sink_entry {
+    uint64_t token = 0;
+    command_sink sink;
+  };
+
+  std::unique_ptr<dispatcher_state> logic;
+  dispatcher_options opts;
+  holon_actor root;
+  std::unordered_map<poll_id, callback<std::optional<task_payload>>> polls;
+  poll_id next_poll = 1;
+  std::unordered_map<std::string, holon_link> holons;
+  std::unordered_map<std::string, std::vector<std::string>> children;
+  std::unordered_map<std::string, sink_entry> sinks;
+  int64_t tick_at = INT64_MAX;
+};
+
+/// Behaviour of the dispatcher actor; `logic` may come pre-loaded
+/// (recovery). The root holon actor is spawned by the caller and handed
+/// over with a set_root message (see runtime.cpp).
+dispatcher_actor::behavior_type
+dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
+           std::unique_ptr<dispatcher_state> logic, dispatcher_options opts);
+
+/// Builds the Prometheus text exposition of dispatcher statistics.
+std::string prometheus_text(const dispatch_stats& s);
+
+} // namespace rxon::actors

@@ -1,0 +1,48 @@
+#pragma once
+
+// Private bookkeeping of dispatcher_state (only its .cpp files include it).
+
+#include "actors/dispatcher_state.hpp"
+
+namespace rxon::actors {
+
+struct dispatcher_state::job_entry {
+  storage::job_record rec;
+  std::vector<std::string> task_ids;
+  std::array<int32_t, 8> counts{}; ///< tasks per state
+  std::size_t evicted = 0;         ///< finished tasks no longer in memory
+};
+
+struct dispatcher_state::task_entry {
+  storage::task_record rec;
+  class_id cls = 0;
+  uint64_t seq = 0;
+  bool queued = false;     ///< in its class queue
+  bool ran = false;        ///< a progress event was seen
+  std::string avoid_holon; ///< after a transient failure: prefer another
+  job_entry* job = nullptr;
+};
+
+struct dispatcher_state::holon_entry {
+  std::string id;
+  std::string worker_type;
+  profile_id profile = 0;
+  double reputation = 1.0;
+  uint32_t load = 0; ///< leased tasks
+  std::unordered_set<task_entry*> leases;
+  std::vector<std::string> hot;
+  std::vector<std::string> pending_cancels; ///< reported in the next heartbeat
+  std::string skills_hash;
+  std::string status = "idle";
+  int64_t registered_ms = 0;
+  int64_t last_seen_ms = 0;
+};
+
+struct dispatcher_state::parked_poll {
+  poll_id id = 0;
+  std::string holon;
+  holon_entry* h = nullptr;
+  int64_t expires_ms = 0;
+};
+
+} // namespace rxon::actors

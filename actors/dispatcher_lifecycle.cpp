@@ -1,0 +1,443 @@
+// Results, heartbeats, events, timers and recovery of dispatcher_state.
+
+#include "actors/dispatcher_entries.hpp"
+#include "actors/dispatcher_state.hpp"
+
+#include "protocol/codec.hpp"
+
+#include <algorithm>
+
+namespace rxon::actors {
+
+using storage::task_state;
+
+namespace {
+
+json::value ignored(std::string_view reason, std::string message) {
+  return json::object{{"status", "ignored"},
+                      {"reason", std::string{reason}},
+                      {"message", std::move(message)}};
+}
+
+json::value task_error_json(std::string_view code, std::string message) {
+  return json::object{{"code", std::string{code}},
+                      {"message", std::move(message)}};
+}
+
+enum class failure_kind { transient, permanent, invalid, contract };
+
+// The error taxonomy of spec §7, as the incumbent applies it (§1.7 step 12),
+// with exhausted transient retries failing instead of quarantining.
+failure_kind classify(const json::value& error) {
+  const auto* code = error.find("code");
+  if (!code || !code->is_string())
+    return failure_kind::transient;
+  const auto& c = code->as_string();
+  if (c == "CONTRACT_VIOLATION_ERROR")
+    return failure_kind::contract;
+  if (c == "PERMANENT_ERROR" || c == "SECURITY_ERROR"
+      || c == "DEPENDENCY_ERROR" || c == "DEPENDENCY_MISSING_ERROR")
+    return failure_kind::permanent;
+  if (c == "INVALID_INPUT_ERROR" || c == "INTEGRITY_MISMATCH_ERROR")
+    return failure_kind::invalid;
+  return failure_kind::transient; // TRANSIENT, TIMEOUT, RESOURCE_EXHAUSTED...
+}
+
+} // namespace
+
+// -- bookkeeping --------------------------------------------------------------
+
+void dispatcher_state::set_state(task_entry& t, task_state s) {
+  auto from = static_cast<size_t>(t.rec.state);
+  auto to = static_cast<size_t>(s);
+  --state_counts_[from];
+  ++state_counts_[to];
+  --t.job->counts[from];
+  ++t.job->counts[to];
+  t.rec.state = s;
+}
+
+void dispatcher_state::persist(task_entry& t, int64_t now, effects& fx) {
+  t.rec.updated_ms = now;
+  fx.changes.tasks.push_back(t.rec);
+}
+
+void dispatcher_state::release_lease(task_entry& t) {
+  if (auto h = holons_.find(t.rec.holon_id); h != holons_.end()) {
+    h->second->leases.erase(&t);
+    h->second->load = static_cast<uint32_t>(h->second->leases.size());
+  }
+  t.rec.lease_expiry_ms = 0;
+}
+
+void dispatcher_state::send_cancel(task_entry& t, effects& fx) {
+  worker_command cmd;
+  cmd.command = "cancel_task";
+  cmd.task_id = t.rec.task_id;
+  cmd.job_id = t.rec.job_id;
+  fx.commands.push_back({t.rec.holon_id, std::move(cmd)});
+  if (auto h = holons_.find(t.rec.holon_id); h != holons_.end())
+    h->second->pending_cancels.push_back(t.rec.task_id);
+}
+
+void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
+                              effects& fx) {
+  bool leased = t.rec.state == task_state::assigned
+                || t.rec.state == task_state::running;
+  if (leased) {
+    // The holon must stop work whose outcome no longer counts.
+    if (s == task_state::cancelled || s == task_state::timeout)
+      send_cancel(t, fx);
+    release_lease(t);
+  }
+  if (t.queued) {
+    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    t.queued = false;
+  }
+  if (s == task_state::timeout && t.rec.error.is_null())
+    t.rec.error = task_error_json("TIMEOUT_ERROR", "deadline exceeded");
+  set_state(t, s);
+  persist(t, now, fx);
+  terminal_order_.push_back(t.rec.task_id);
+  evict_terminal();
+}
+
+void dispatcher_state::evict_terminal() {
+  while (terminal_order_.size() > cfg_.retain_terminal) {
+    auto i = tasks_.find(terminal_order_.front());
+    terminal_order_.pop_front();
+    if (i == tasks_.end())
+      continue;
+    auto* job = i->second->job;
+    by_seq_.erase(i->second->seq);
+    --state_counts_[static_cast<size_t>(i->second->rec.state)];
+    tasks_.erase(i);
+    if (++job->evicted == job->task_ids.size())
+      jobs_.erase(job->rec.job_id);
+  }
+}
+
+void dispatcher_state::adjust_reputation(const std::string& holon,
+                                         double delta) {
+  if (auto h = holons_.find(holon); h != holons_.end())
+    h->second->reputation
+      = std::clamp(h->second->reputation + delta, 0.0, 1.0);
+}
+
+void dispatcher_state::retry_or_fail(task_entry& t, const json::value& err,
+                                     int64_t now, effects& fx) {
+  t.rec.error = err;
+  if (t.rec.attempts < t.rec.max_attempts) {
+    auto backoff = cfg_.retry_base_ms;
+    for (int i = 1; i < t.rec.attempts && backoff < cfg_.retry_max_ms; ++i)
+      backoff *= 2;
+    t.rec.not_before_ms = now + std::min(backoff, cfg_.retry_max_ms);
+    t.avoid_holon = t.rec.holon_id;
+    make_pending(t, now, fx);
+    persist(t, now, fx);
+    fx.changes.events.push_back({now, "task_retry", t.rec.job_id,
+                                 t.rec.task_id, t.rec.holon_id, err});
+    enqueue(t, now, fx);
+    return;
+  }
+  finish(t, task_state::failure, now, fx);
+}
+
+// -- contracts ----------------------------------------------------------------
+
+status dispatcher_state::check_contract(const task_entry& t,
+                                        const holon_entry& h) const {
+  const auto* schema = profiles_.profile(h.profile).input_schema(t.rec.type);
+  return schema ? validate(*schema, t.rec.params) : status{};
+}
+
+status dispatcher_state::check_output(const task_entry& t,
+                                      const holon_entry& h,
+                                      const json::value& data) const {
+  const auto* schema = profiles_.profile(h.profile).output_schema(t.rec.type);
+  return schema ? validate(*schema, data) : status{};
+}
+
+// -- results ------------------------------------------------------------------
+
+json::value dispatcher_state::post_result(const std::string& worker_id,
+                                          const task_result& res, int64_t now,
+                                          effects& fx) {
+  auto i = tasks_.find(res.task_id);
+  if (i == tasks_.end()) {
+    if (jobs_.count(res.job_id))
+      return ignored("stale_task", "task is not part of this job");
+    return ignored("job_not_found", "no such job or task");
+  }
+  auto& t = *i->second;
+  if (t.rec.job_id != res.job_id)
+    return ignored("stale_task", "task belongs to another job");
+  if (storage::is_terminal(t.rec.state)) {
+    if (t.rec.state == task_state::cancelled)
+      return ignored("job_cancelled", "task was cancelled");
+    if (t.rec.state == task_state::timeout)
+      return ignored("deadline_exceeded", "task timed out");
+    return ignored("stale_task", "task already completed");
+  }
+  if (t.rec.holon_id != worker_id)
+    return ignored("worker_mismatch", "task is assigned to another worker");
+  // A late result from the last holon completes a task that went back to
+  // pending but has not been handed to anyone else yet.
+  auto holon = holons_.find(worker_id);
+  if (holon != holons_.end())
+    holon->second->last_seen_ms = now;
+  fx.touched.push_back(worker_id);
+  release_lease(t);
+  if (t.queued) {
+    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    t.queued = false;
+  }
+  t.rec.origin_worker_id = res.origin_worker_id.value_or(worker_id);
+  if (res.status == "success") {
+    if (holon != holons_.end()) {
+      if (auto st = check_output(t, *holon->second, res.data); !st) {
+        adjust_reputation(worker_id, -cfg_.penalty_contract);
+        t.rec.error = task_error_json("CONTRACT_VIOLATION_ERROR",
+                                      st.error().message);
+        t.rec.result = res.data;
+        finish(t, task_state::quarantined, now, fx);
+        return json::object{{"status", "accepted"},
+                            {"outcome", "contract_violation"}};
+      }
+    }
+    t.rec.result = res.data;
+    t.rec.error = json::value{};
+    adjust_reputation(worker_id, cfg_.reward_success);
+    finish(t, task_state::success, now, fx);
+    return json::object{{"status", "accepted"}};
+  }
+  if (res.status == "cancelled") {
+    finish(t, task_state::cancelled, now, fx);
+    return json::object{{"status", "accepted"}};
+  }
+  auto err = res.error ? to_json(*res.error)
+                       : task_error_json("TRANSIENT_ERROR",
+                                         "failure without an error object");
+  if (res.status != "failure")
+    err = task_error_json("PERMANENT_ERROR",
+                          "unknown result status '" + res.status + "'");
+  switch (classify(err)) {
+    case failure_kind::contract:
+      adjust_reputation(worker_id, -cfg_.penalty_contract);
+      t.rec.error = err;
+      finish(t, task_state::quarantined, now, fx);
+      break;
+    case failure_kind::permanent:
+      adjust_reputation(worker_id, -cfg_.penalty_failure);
+      t.rec.error = err;
+      finish(t, task_state::failure, now, fx);
+      break;
+    case failure_kind::invalid:
+      t.rec.error = err;
+      finish(t, task_state::failure, now, fx);
+      break;
+    case failure_kind::transient:
+      retry_or_fail(t, err, now, fx);
+      break;
+  }
+  return json::object{{"status", "accepted"}};
+}
+
+// -- heartbeats and events ----------------------------------------------------
+
+json::value dispatcher_state::heartbeat(const std::string& worker_id,
+                                        const std::optional<rxon::heartbeat>& hb,
+                                        int64_t now, effects& fx) {
+  auto i = holons_.find(worker_id);
+  if (i == holons_.end())
+    return json::object{{"status", "ok"}, {"require_full_sync", true}};
+  auto& h = *i->second;
+  h.last_seen_ms = now;
+  fx.touched.push_back(worker_id);
+  json::object out{{"status", "ok"}};
+  std::vector<std::string> cancel = std::move(h.pending_cancels);
+  h.pending_cancels.clear();
+  if (hb) {
+    h.status = hb->status;
+    if (hb->hot_skills)
+      h.hot = *hb->hot_skills;
+    if (hb->skills_hash && *hb->skills_hash != h.skills_hash
+        && !hb->supported_skills)
+      out.set("require_full_sync", true);
+    if (hb->current_tasks) {
+      for (const auto& id : *hb->current_tasks) {
+        auto t = tasks_.find(id);
+        bool stop = t == tasks_.end()
+                    || storage::is_terminal(t->second->rec.state)
+                    || t->second->rec.holon_id != worker_id;
+        if (stop && std::find(cancel.begin(), cancel.end(), id) == cancel.end())
+          cancel.push_back(id);
+      }
+    }
+  }
+  if (!cancel.empty()) {
+    json::array ids;
+    for (auto& id : cancel)
+      ids.emplace_back(std::move(id));
+    out.set("cancel_task_ids", std::move(ids));
+  }
+  return out;
+}
+
+json::value dispatcher_state::post_event(const std::string& worker_id,
+                                         const worker_event& ev, int64_t now,
+                                         effects& fx) {
+  const auto& task_id = ev.target_task_id ? *ev.target_task_id
+                                          : ev.origin_task_id.value_or("");
+  if (auto h = holons_.find(worker_id); h != holons_.end())
+    h->second->last_seen_ms = now;
+  fx.touched.push_back(worker_id);
+  if (!task_id.empty()) {
+    auto i = tasks_.find(task_id);
+    if (i != tasks_.end() && i->second->rec.holon_id == worker_id
+        && i->second->rec.state == task_state::assigned) {
+      set_state(*i->second, task_state::running);
+      persist(*i->second, now, fx);
+    }
+  }
+  json::object data{{"event_id", ev.event_id},
+                    {"event_type", ev.event_type},
+                    {"origin_worker_id", ev.origin_worker_id},
+                    {"payload", ev.payload}};
+  if (ev.bubbling_chain) {
+    json::array chain;
+    for (const auto& c : *ev.bubbling_chain)
+      chain.emplace_back(c);
+    data.set("bubbling_chain", std::move(chain));
+  }
+  fx.changes.events.push_back({now, "worker_event:" + ev.event_type,
+                               ev.target_job_id.value_or(""), task_id,
+                               worker_id, std::move(data)});
+  return json::object{{"status", "event_accepted"}};
+}
+
+// -- time ---------------------------------------------------------------------
+
+void dispatcher_state::tick(int64_t now, effects& fx) {
+  while (!poll_timers_.empty() && poll_timers_.top().first <= now) {
+    auto id = poll_timers_.top().second;
+    poll_timers_.pop();
+    auto p = parked_.find(id);
+    if (p != parked_.end() && p->second->expires_ms <= now) {
+      fx.answers.push_back({id, std::optional<task_payload>{}});
+      unpark(id);
+    }
+  }
+  auto pop_task = [&](timer_heap& heap) -> task_entry* {
+    auto seq = heap.top().second;
+    heap.pop();
+    auto i = by_seq_.find(seq);
+    return i == by_seq_.end() ? nullptr : i->second;
+  };
+  while (!deadline_timers_.empty() && deadline_timers_.top().first <= now) {
+    auto* t = pop_task(deadline_timers_);
+    if (t && !storage::is_terminal(t->rec.state) && t->rec.deadline_ms
+        && *t->rec.deadline_ms <= now)
+      finish(*t, task_state::timeout, now, fx);
+  }
+  while (!lease_timers_.empty() && lease_timers_.top().first <= now) {
+    auto* t = pop_task(lease_timers_);
+    if (!t
+        || (t->rec.state != task_state::assigned
+            && t->rec.state != task_state::running)
+        || t->rec.lease_expiry_ms > now)
+      continue;
+    fx.changes.events.push_back({now, "lease_expired", t->rec.job_id,
+                                 t->rec.task_id, t->rec.holon_id, {}});
+    if (t->rec.attempts >= t->rec.max_attempts) {
+      t->rec.error = task_error_json(
+        "TIMEOUT_ERROR", "no result within the lease after "
+                           + std::to_string(t->rec.attempts) + " attempts");
+      send_cancel(*t, fx);
+      finish(*t, task_state::timeout, now, fx);
+      continue;
+    }
+    send_cancel(*t, fx);
+    release_lease(*t);
+    t->avoid_holon = t->rec.holon_id;
+    make_pending(*t, now, fx);
+    persist(*t, now, fx);
+    enqueue(*t, now, fx);
+  }
+  while (!backoff_timers_.empty() && backoff_timers_.top().first <= now) {
+    auto* t = pop_task(backoff_timers_);
+    if (t && t->rec.state == task_state::pending && !t->queued
+        && t->rec.not_before_ms <= now)
+      enqueue(*t, now, fx);
+  }
+}
+
+int64_t dispatcher_state::next_wakeup() const {
+  int64_t next = std::numeric_limits<int64_t>::max();
+  for (const auto* heap :
+       {&poll_timers_, &lease_timers_, &deadline_timers_, &backoff_timers_})
+    if (!heap->empty())
+      next = std::min(next, heap->top().first);
+  return next;
+}
+
+// -- recovery -----------------------------------------------------------------
+
+void dispatcher_state::restore(const storage::job_record& job,
+                               std::vector<storage::task_record> tasks,
+                               int64_t now, effects& fx) {
+  auto& slot = jobs_[job.job_id];
+  if (!slot) {
+    slot = std::make_unique<job_entry>();
+    slot->rec = job;
+  }
+  auto& j = *slot;
+  for (auto& rec : tasks) {
+    if (tasks_.count(rec.task_id))
+      continue;
+    auto t = std::make_unique<task_entry>();
+    t->rec = std::move(rec);
+    requirement r;
+    r.type = t->rec.type;
+    if (!t->rec.requirements.is_null())
+      if (auto res = from_json<rxon::resources>(t->rec.requirements))
+        r.resources = std::move(*res);
+    if (!t->rec.skill.is_null())
+      if (auto sk = from_json<skill_info>(t->rec.skill))
+        r.skill = std::move(*sk);
+    r.max_cost = t->rec.max_cost;
+    t->cls = profiles_.intern(std::move(r));
+    if (t->cls >= queues_.size()) {
+      queues_.resize(t->cls + 1);
+      classes_by_type_[t->rec.type].push_back(t->cls);
+    }
+    t->job = &j;
+    t->seq = next_seq_++;
+    j.task_ids.push_back(t->rec.task_id);
+    auto state = t->rec.state;
+    ++state_counts_[static_cast<size_t>(state)];
+    ++j.counts[static_cast<size_t>(state)];
+    auto* raw = t.get();
+    by_seq_.emplace(raw->seq, raw);
+    tasks_.emplace(raw->rec.task_id, std::move(t));
+    if (storage::is_terminal(state)) {
+      terminal_order_.push_back(raw->rec.task_id);
+      continue;
+    }
+    if (state != task_state::pending) {
+      // Leased to a holon of the previous process: give it back.
+      make_pending(*raw, now, fx);
+      persist(*raw, now, fx);
+    }
+    if (raw->rec.deadline_ms)
+      deadline_timers_.push({*raw->rec.deadline_ms, raw->seq});
+    if (raw->rec.deadline_ms && *raw->rec.deadline_ms <= now) {
+      finish(*raw, task_state::timeout, now, fx);
+      continue;
+    }
+    enqueue(*raw, now, fx);
+  }
+  evict_terminal();
+}
+
+} // namespace rxon::actors

@@ -1,0 +1,472 @@
+#include "actors/dispatcher_state.hpp"
+
+#include "actors/dispatcher_entries.hpp"
+#include "protocol/identifiers.hpp"
+
+#include "protocol/codec.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace rxon::actors {
+
+using storage::task_state;
+
+namespace {
+
+json::value task_error_json(std::string_view code, std::string message) {
+  return json::object{{"code", std::string{code}},
+                      {"message", std::move(message)}};
+}
+
+bool contains(const std::vector<std::string>& xs, std::string_view x) {
+  return std::find(xs.begin(), xs.end(), x) != xs.end();
+}
+
+} // namespace
+
+dispatcher_state::dispatcher_state(dispatch_config cfg, uint64_t seed)
+  : cfg_(cfg), rng_(seed) {
+  // nop
+}
+
+dispatcher_state::~dispatcher_state() = default;
+
+std::string dispatcher_state::next_id() {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  auto a = rng_();
+  auto b = rng_();
+  for (int i = 0; i < 16; ++i) {
+    id[static_cast<size_t>(i)] = hex[(a >> (i * 4)) & 0xF];
+    id[static_cast<size_t>(16 + i)] = hex[(b >> (i * 4)) & 0xF];
+  }
+  return id;
+}
+
+// -- holons -------------------------------------------------------------------
+
+void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
+  auto& slot = holons_[reg.worker_id];
+  if (!slot) {
+    slot = std::make_unique<holon_entry>();
+    slot->id = reg.worker_id;
+    slot->registered_ms = now;
+  }
+  auto& h = *slot;
+  h.profile = profiles_.intern(holon_profile::from(reg));
+  h.worker_type = reg.worker_type;
+  h.hot = reg.hot_skills.value_or(std::vector<std::string>{});
+  h.skills_hash = reg.skills_hash.value_or("");
+  h.last_seen_ms = now;
+  h.status = "idle";
+}
+
+void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
+                                      effects& fx) {
+  auto i = holons_.find(id);
+  if (i == holons_.end())
+    return;
+  auto leases = std::vector<task_entry*>(i->second->leases.begin(),
+                                         i->second->leases.end());
+  // Sort for determinism: unordered_set order depends on addresses.
+  std::sort(leases.begin(), leases.end(),
+            [](auto* x, auto* y) { return x->seq < y->seq; });
+  for (auto* t : leases) {
+    release_lease(*t);
+    t->avoid_holon = id;
+    fx.changes.events.push_back(
+      {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
+    make_pending(*t, now, fx);
+    persist(*t, now, fx);
+    enqueue(*t, now, fx);
+  }
+}
+
+void dispatcher_state::remove_holon(const std::string& id, int64_t now,
+                                    effects& fx) {
+  if (!holons_.count(id))
+    return;
+  requeue_leases(id, now, fx);
+  for (auto& [pid, p] : parked_)
+    if (p->holon == id)
+      fx.answers.push_back({pid, std::optional<task_payload>{}});
+  std::erase_if(parked_, [&](const auto& kv) { return kv.second->holon == id; });
+  holons_.erase(id);
+}
+
+bool dispatcher_state::has_holon(const std::string& id) const {
+  return holons_.count(id) > 0;
+}
+
+// -- client side --------------------------------------------------------------
+
+result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
+                                         effects& fx) {
+  if (spec.tasks.empty())
+    return error{errc::invalid_value, "tasks: at least one task is required"};
+  if (spec.tasks.size() > cfg_.max_tasks_per_job)
+    return error{errc::out_of_range,
+                 "tasks: at most " + std::to_string(cfg_.max_tasks_per_job)
+                   + " tasks per job"};
+  for (std::size_t i = 0; i < spec.tasks.size(); ++i) {
+    const auto& ts = spec.tasks[i];
+    auto where = "tasks[" + std::to_string(i) + "]";
+    if (!is_valid_identifier(ts.type))
+      return error{errc::invalid_value,
+                   where + ".type: invalid identifier '" + ts.type + "'"};
+    if (ts.max_attempts < 1)
+      return error{errc::invalid_value, where + ".max_attempts: must be >= 1"};
+    if (!std::isfinite(ts.priority))
+      return error{errc::invalid_value, where + ".priority: must be finite"};
+    if (auto st = json::check_encodable(ts.params); !st)
+      return error{st.error().code, where + ".params: " + st.error().message};
+  }
+  job_ack ack;
+  ack.job_id = next_id();
+  auto job = std::make_unique<job_entry>();
+  job->rec.job_id = ack.job_id;
+  job->rec.owner = spec.owner;
+  job->rec.metadata = spec.metadata;
+  job->rec.created_ms = now;
+  fx.changes.jobs.push_back(job->rec);
+  auto& j = *job;
+  jobs_.emplace(ack.job_id, std::move(job));
+  std::vector<task_entry*> created;
+  created.reserve(spec.tasks.size());
+  for (const auto& ts : spec.tasks) {
+    auto t = std::make_unique<task_entry>();
+    t->rec.task_id = next_id();
+    t->rec.job_id = ack.job_id;
+    t->rec.type = ts.type;
+    t->rec.params = ts.params;
+    t->rec.priority = ts.priority;
+    if (ts.deadline)
+      t->rec.deadline_ms = *ts.deadline * 1000;
+    t->rec.max_cost = ts.max_cost;
+    t->rec.max_attempts = ts.max_attempts;
+    t->rec.created_ms = now;
+    requirement r{ts.type, ts.requirements, ts.skill, ts.artifacts,
+                  ts.max_cost};
+    if (ts.requirements)
+      t->rec.requirements = to_json(*ts.requirements);
+    if (ts.skill)
+      t->rec.skill = to_json(*ts.skill);
+    t->cls = profiles_.intern(std::move(r));
+    if (t->cls >= queues_.size()) {
+      queues_.resize(t->cls + 1);
+      classes_by_type_[ts.type].push_back(t->cls);
+    }
+    t->job = &j;
+    t->seq = next_seq_++;
+    ack.task_ids.push_back(t->rec.task_id);
+    j.task_ids.push_back(t->rec.task_id);
+    by_seq_.emplace(t->seq, t.get());
+    created.push_back(t.get());
+    ++state_counts_[static_cast<size_t>(task_state::pending)];
+    ++j.counts[static_cast<size_t>(task_state::pending)];
+    tasks_.emplace(t->rec.task_id, std::move(t));
+  }
+  for (auto* t : created) {
+    persist(*t, now, fx);
+    if (t->rec.deadline_ms) {
+      deadline_timers_.push({*t->rec.deadline_ms, t->seq});
+      if (*t->rec.deadline_ms <= now) {
+        finish(*t, task_state::timeout, now, fx);
+        continue;
+      }
+    }
+    enqueue(*t, now, fx);
+  }
+  return ack;
+}
+
+result<json::value> dispatcher_state::cancel_task(const std::string& owner,
+                                                  const std::string& task_id,
+                                                  int64_t now, effects& fx) {
+  auto i = tasks_.find(task_id);
+  if (i == tasks_.end() || i->second->job->rec.owner != owner)
+    return error{errc::not_found, "task '" + task_id + "' not found"};
+  auto& t = *i->second;
+  if (storage::is_terminal(t.rec.state))
+    return json::value{json::object{
+      {"status", "already_finished"},
+      {"task_id", task_id},
+      {"state", storage::to_string(t.rec.state)}}};
+  t.rec.error = task_error_json("PERMANENT_ERROR",
+                                "cancelled by client");
+  finish(t, task_state::cancelled, now, fx);
+  return json::value{
+    json::object{{"status", "cancelled"}, {"task_id", task_id}}};
+}
+
+result<json::value> dispatcher_state::cancel_job(const std::string& owner,
+                                                 const std::string& job_id,
+                                                 int64_t now, effects& fx) {
+  auto i = jobs_.find(job_id);
+  if (i == jobs_.end() || i->second->rec.owner != owner)
+    return error{errc::not_found, "job '" + job_id + "' not found"};
+  int64_t cancelled = 0;
+  for (const auto& id : i->second->task_ids) {
+    auto t = tasks_.find(id);
+    if (t == tasks_.end() || storage::is_terminal(t->second->rec.state))
+      continue;
+    t->second->rec.error = task_error_json("PERMANENT_ERROR",
+                                           "cancelled by client");
+    finish(*t->second, task_state::cancelled, now, fx);
+    ++cancelled;
+  }
+  return json::value{json::object{{"status", "cancelled"},
+                                  {"job_id", job_id},
+                                  {"cancelled_tasks", cancelled}}};
+}
+
+// -- dispatch -----------------------------------------------------------------
+
+void dispatcher_state::enqueue(task_entry& t, int64_t now, effects& fx) {
+  if (t.rec.not_before_ms > now) {
+    backoff_timers_.push({t.rec.not_before_ms, t.seq});
+    return;
+  }
+  if (try_push(t, now, fx))
+    return;
+  queues_[t.cls].pending.insert({-t.rec.priority, t.seq, &t});
+  t.queued = true;
+}
+
+void dispatcher_state::make_pending(task_entry& t, int64_t now, effects&) {
+  set_state(t, task_state::pending);
+  t.rec.lease_expiry_ms = 0;
+  t.rec.updated_ms = now;
+}
+
+bool dispatcher_state::poll_alive(poll_id id) const {
+  return parked_.count(id) > 0;
+}
+
+bool dispatcher_state::try_push(task_entry& t, int64_t now, effects& fx) {
+  auto w = waiting_.find(t.rec.type);
+  if (w == waiting_.end())
+    return false;
+  struct candidate {
+    poll_id id;
+    holon_entry* h;
+    bool hot;
+    double cost;
+  };
+  candidate best{0, nullptr, false, 0};
+  auto better = [&](const candidate& x, const candidate& y) {
+    // Is x better than y?
+    switch (cfg_.strategy) {
+      case strategy::round_robin:
+        return x.id < y.id;
+      case strategy::least_loaded:
+        return std::tie(x.h->load, x.id) < std::tie(y.h->load, y.id);
+      case strategy::cheapest:
+        return std::tie(x.cost, x.id) < std::tie(y.cost, y.id);
+      case strategy::standard:
+      default:
+        if (x.hot != y.hot)
+          return x.hot;
+        if (x.h->load != y.h->load)
+          return x.h->load < y.h->load;
+        if (x.cost != y.cost)
+          return x.cost < y.cost;
+        if (x.h->reputation != y.h->reputation)
+          return x.h->reputation > y.h->reputation;
+        return x.id < y.id;
+    }
+  };
+  for (auto& [profile, lists] : w->second) {
+    if (!profiles_.compatible(profile, t.cls))
+      continue;
+    auto cost = profiles_.profile(profile).cost(t.rec.type);
+    for (auto* list : {&lists.hot, &lists.cold}) {
+      // Drop answered polls at the head; look a few entries deep for a
+      // holon that is neither to be avoided nor below the floor.
+      while (!list->empty() && !poll_alive(list->front()))
+        list->pop_front();
+      int looked = 0;
+      for (auto id : *list) {
+        if (++looked > 4)
+          break;
+        auto p = parked_.find(id);
+        if (p == parked_.end())
+          continue;
+        auto& h = *p->second->h;
+        if (h.id == t.avoid_holon || h.reputation < cfg_.reputation_floor)
+          continue;
+        if (!check_contract(t, h))
+          continue;
+        candidate c{id, &h, list == &lists.hot, cost};
+        if (!best.h || better(c, best))
+          best = c;
+        break;
+      }
+    }
+  }
+  if (!best.h)
+    return false;
+  auto id = best.id;
+  unpark(id);
+  deliver_to(t, *best.h, id, now, fx);
+  return true;
+}
+
+void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
+                                  int64_t now, effects& fx) {
+  // Latency since the task last became dispatchable.
+  auto since = std::max(t.rec.updated_ms, t.rec.not_before_ms);
+  auto waited = std::max<int64_t>(now - since, 0);
+  const auto& b = dispatch_stats::latency_buckets;
+  auto bucket = static_cast<size_t>(
+    std::lower_bound(b.begin(), b.end(), waited) - b.begin());
+  ++latency_counts_[bucket];
+  latency_sum_ms_ += waited;
+  set_state(t, task_state::assigned);
+  t.rec.holon_id = h.id;
+  t.rec.attempts += 1;
+  t.rec.lease_expiry_ms = now + cfg_.lease_ms;
+  t.rec.updated_ms = now;
+  t.avoid_holon.clear();
+  h.leases.insert(&t);
+  h.load = static_cast<uint32_t>(h.leases.size());
+  lease_timers_.push({t.rec.lease_expiry_ms, t.seq});
+  task_payload p;
+  p.job_id = t.rec.job_id;
+  p.task_id = t.rec.task_id;
+  p.type = t.rec.type;
+  p.params = t.rec.params;
+  p.priority = t.rec.priority;
+  if (t.rec.deadline_ms)
+    p.deadline = *t.rec.deadline_ms / 1000;
+  p.timestamp = now / 1000;
+  fx.answers.push_back({id, std::optional<task_payload>{std::move(p)}});
+  ++dispatched_;
+}
+
+dispatcher_state::task_entry*
+dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
+                                int64_t now, effects& fx) {
+  const auto& prof = profiles_.profile(h.profile);
+  task_entry* best = nullptr;
+  bool best_hot = false;
+  std::string_view last;
+  for (const auto& skill : prof.skills) {
+    if (skill.name == last)
+      continue; // several versions of one skill share the queues
+    last = skill.name;
+    if (req.available_skills && !contains(*req.available_skills, skill.name))
+      continue;
+    auto cls = classes_by_type_.find(skill.name);
+    if (cls == classes_by_type_.end())
+      continue;
+    bool hot = (req.hot_skills && contains(*req.hot_skills, skill.name))
+               || contains(h.hot, skill.name);
+    for (auto c : cls->second) {
+      auto& q = queues_[c].pending;
+      if (q.empty() || !profiles_.compatible(h.profile, c))
+        continue;
+      // Expired heads time out here rather than being handed out.
+      while (!q.empty() && q.begin()->task->rec.deadline_ms
+             && *q.begin()->task->rec.deadline_ms <= now)
+        finish(*q.begin()->task, task_state::timeout, now, fx);
+      if (q.empty())
+        continue;
+      auto* t = q.begin()->task;
+      if (!check_contract(*t, h))
+        continue;
+      if (!best || (hot && !best_hot)
+          || (hot == best_hot
+              && queue_key{-t->rec.priority, t->seq, t}
+                   < queue_key{-best->rec.priority, best->seq, best})) {
+        best = t;
+        best_hot = hot;
+      }
+    }
+  }
+  return best;
+}
+
+void dispatcher_state::park(poll_id id, holon_entry& h,
+                            const poll_request& req, int64_t now) {
+  auto timeout = std::min<int64_t>(req.timeout.count(), cfg_.max_poll_ms);
+  auto p = std::make_unique<parked_poll>();
+  p->id = id;
+  p->holon = h.id;
+  p->h = &h;
+  p->expires_ms = now + timeout;
+  poll_timers_.push({p->expires_ms, id});
+  parked_.emplace(id, std::move(p));
+  if (h.reputation < cfg_.reputation_floor)
+    return; // waits out its timeout: no tasks below the floor
+  const auto& prof = profiles_.profile(h.profile);
+  std::string_view last;
+  for (const auto& skill : prof.skills) {
+    if (skill.name == last)
+      continue;
+    last = skill.name;
+    if (req.available_skills && !contains(*req.available_skills, skill.name))
+      continue;
+    bool hot = (req.hot_skills && contains(*req.hot_skills, skill.name))
+               || contains(h.hot, skill.name);
+    auto& lists = waiting_[skill.name][h.profile];
+    (hot ? lists.hot : lists.cold).push_back(id);
+  }
+}
+
+void dispatcher_state::unpark(poll_id id) {
+  // Queue entries of this id become stale and are skipped lazily.
+  parked_.erase(id);
+}
+
+void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
+                            effects& fx) {
+  auto i = holons_.find(req.worker_id);
+  if (i == holons_.end()) {
+    fx.answers.push_back(
+      {id, error{errc::not_found, "worker '" + req.worker_id
+                                    + "' is not registered; register first"}});
+    return;
+  }
+  auto& h = *i->second;
+  h.last_seen_ms = now;
+  fx.touched.push_back(h.id);
+  if (req.hot_skills)
+    h.hot = *req.hot_skills;
+  if (h.reputation >= cfg_.reputation_floor) {
+    if (auto* t = best_task_for(h, req, now, fx)) {
+      queues_[t->cls].pending.erase({-t->rec.priority, t->seq, t});
+      t->queued = false;
+      deliver_to(*t, h, id, now, fx);
+      return;
+    }
+  }
+  if (req.timeout.count() <= 0) {
+    fx.answers.push_back({id, std::optional<task_payload>{}});
+    return;
+  }
+  park(id, h, req, now);
+}
+
+void dispatcher_state::cancel_poll(poll_id id) {
+  unpark(id);
+}
+
+void dispatcher_state::return_task(const std::string& worker_id,
+                                   const std::string& task_id, int64_t now,
+                                   effects& fx) {
+  auto i = tasks_.find(task_id);
+  if (i == tasks_.end())
+    return;
+  auto& t = *i->second;
+  if (t.rec.holon_id != worker_id || t.rec.state != task_state::assigned)
+    return;
+  release_lease(t);
+  t.rec.attempts -= 1; // it never reached the worker
+  make_pending(t, now, fx);
+  enqueue(t, now, fx);
+}
+
+} // namespace rxon::actors

@@ -1,0 +1,196 @@
+#pragma once
+
+// The dispatcher's logic as a plain, deterministic state machine: every
+// call takes `now` (Unix ms) and appends what must happen to an `effects`
+// value (poll answers, store changes, commands for holons). The dispatcher
+// actor only unpacks messages, calls this, and carries out the effects.
+//
+// Indexes (no scan over all holons or all tasks on the hot path):
+// - pending tasks live in one priority queue per requirement class
+//   (type + requirements); classes are few (workload diversity);
+// - parked polls live in FIFO queues keyed by (skill, holon profile, hot);
+//   profiles are few (fleet diversity);
+// - compatibility is cached per (profile, class).
+// A new task looks at one queue head per compatible profile; a poll looks
+// at one queue head per compatible class of the holon's skills.
+
+#include "actors/dispatch_types.hpp"
+#include "actors/holon_profile.hpp"
+#include "actors/orchestrator_api.hpp"
+#include "protocol/skill_contract.hpp"
+#include "storage/records.hpp"
+
+#include <array>
+#include <deque>
+#include <map>
+#include <memory>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace rxon::actors {
+
+class dispatcher_state {
+public:
+  explicit dispatcher_state(dispatch_config cfg, uint64_t seed = 0x5eed);
+  ~dispatcher_state();
+
+  const dispatch_config& config() const noexcept { return cfg_; }
+
+  // -- holons -----------------------------------------------------------------
+
+  /// Adds or updates a holon (re-registration keeps its leases and
+  /// reputation).
+  void add_holon(const worker_registration& reg, int64_t now);
+  /// Removes a holon (lost or deregistered); its leased tasks are requeued.
+  void remove_holon(const std::string& id, int64_t now, effects& fx);
+  /// Requeues a holon's leased tasks but keeps the holon (its actor failed
+  /// and was restarted).
+  void requeue_leases(const std::string& id, int64_t now, effects& fx);
+  bool has_holon(const std::string& id) const;
+  std::size_t holon_count() const noexcept { return holons_.size(); }
+
+  // -- client side ------------------------------------------------------------
+
+  /// Validates and accepts a job; its tasks are dispatched or queued.
+  result<job_ack> submit(const job_spec& spec, int64_t now, effects& fx);
+  result<json::value> cancel_job(const std::string& owner,
+                                 const std::string& job_id, int64_t now,
+                                 effects& fx);
+  result<json::value> cancel_task(const std::string& owner,
+                                  const std::string& task_id, int64_t now,
+                                  effects& fx);
+
+  // -- worker side ------------------------------------------------------------
+
+  /// Answers at once when a task is available, otherwise parks the poll
+  /// until a task arrives or `req.timeout` passes. The answer is appended to
+  /// fx.answers under `id`. Unknown holons get errc::not_found.
+  void poll(poll_id id, const poll_request& req, int64_t now, effects& fx);
+  /// Forgets a parked poll (its connection went away).
+  void cancel_poll(poll_id id);
+  /// Requeues a delivered task the caller could not hand over.
+  void return_task(const std::string& worker_id, const std::string& task_id,
+                   int64_t now, effects& fx);
+  json::value post_result(const std::string& worker_id, const task_result& res,
+                          int64_t now, effects& fx);
+  json::value heartbeat(const std::string& worker_id,
+                        const std::optional<rxon::heartbeat>& hb, int64_t now,
+                        effects& fx);
+  json::value post_event(const std::string& worker_id, const worker_event& ev,
+                         int64_t now, effects& fx);
+
+  // -- time -------------------------------------------------------------------
+
+  /// Expires polls, leases and deadlines, and releases backed-off tasks.
+  void tick(int64_t now, effects& fx);
+  /// The earliest time tick() has work to do (INT64_MAX when none).
+  int64_t next_wakeup() const;
+
+  // -- recovery ---------------------------------------------------------------
+
+  /// Loads a job and its unfinished tasks at start; leased tasks go back to
+  /// pending (their holons are gone with the old process).
+  void restore(const storage::job_record& job,
+               std::vector<storage::task_record> tasks, int64_t now,
+               effects& fx);
+
+  // -- views ------------------------------------------------------------------
+
+  /// The task record when it is still in memory.
+  const storage::task_record* find_task(const std::string& id) const;
+  std::optional<json::value> job_view(const std::string& owner,
+                                      const std::string& job_id) const;
+  std::optional<json::value> task_view(const std::string& owner,
+                                       const std::string& task_id) const;
+  json::value holons_view() const;
+  /// Tasks per state, parked polls, holons: for /metrics.
+  dispatch_stats stats() const;
+
+private:
+  struct task_entry;
+  struct job_entry;
+  struct holon_entry;
+  struct parked_poll;
+  struct queue_key {
+    double neg_priority;
+    uint64_t seq;
+    task_entry* task;
+    friend bool operator<(const queue_key& x, const queue_key& y) {
+      if (x.neg_priority != y.neg_priority)
+        return x.neg_priority < y.neg_priority;
+      return x.seq < y.seq;
+    }
+  };
+  struct class_queue {
+    std::set<queue_key> pending;
+  };
+  struct wait_lists {
+    std::deque<poll_id> hot;
+    std::deque<poll_id> cold;
+  };
+  using timer = std::pair<int64_t, uint64_t>; // (when, key)
+  using timer_heap
+    = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
+
+  std::string next_id();
+  void enqueue(task_entry& t, int64_t now, effects& fx);
+  void make_pending(task_entry& t, int64_t now, effects& fx);
+  bool try_push(task_entry& t, int64_t now, effects& fx);
+  void deliver(task_entry& t, parked_poll& p, int64_t now, effects& fx);
+  void deliver_to(task_entry& t, holon_entry& h, poll_id id, int64_t now,
+                  effects& fx);
+  task_entry* best_task_for(holon_entry& h, const poll_request& req,
+                            int64_t now, effects& fx);
+  void park(poll_id id, holon_entry& h, const poll_request& req, int64_t now);
+  void unpark(poll_id id);
+  bool poll_alive(poll_id id) const;
+  void finish(task_entry& t, storage::task_state s, int64_t now, effects& fx);
+  void release_lease(task_entry& t);
+  void retry_or_fail(task_entry& t, const json::value& err, int64_t now,
+                     effects& fx);
+  void set_state(task_entry& t, storage::task_state s);
+  void persist(task_entry& t, int64_t now, effects& fx);
+  void send_cancel(task_entry& t, effects& fx);
+  void adjust_reputation(const std::string& holon, double delta);
+  status check_contract(const task_entry& t, const holon_entry& h) const;
+  status check_output(const task_entry& t, const holon_entry& h,
+                      const json::value& data) const;
+  json::value task_json(const task_entry& t) const;
+  std::string job_status(const job_entry& j) const;
+  void evict_terminal();
+
+  dispatch_config cfg_;
+  std::mt19937_64 rng_;
+  profile_registry profiles_;
+  uint64_t next_seq_ = 1;
+
+  std::unordered_map<std::string, std::unique_ptr<task_entry>> tasks_;
+  std::unordered_map<std::string, std::unique_ptr<job_entry>> jobs_;
+  std::unordered_map<std::string, std::unique_ptr<holon_entry>> holons_;
+
+  std::vector<class_queue> queues_; ///< by class_id
+  std::unordered_map<std::string, std::vector<class_id>> classes_by_type_;
+
+  std::unordered_map<poll_id, std::unique_ptr<parked_poll>> parked_;
+  /// skill -> profile -> parked polls (FIFO; stale ids skipped lazily)
+  std::unordered_map<std::string, std::map<profile_id, wait_lists>> waiting_;
+
+  timer_heap poll_timers_;     ///< key = poll id
+  timer_heap lease_timers_;    ///< key = task seq
+  timer_heap deadline_timers_; ///< key = task seq
+  timer_heap backoff_timers_;  ///< key = task seq
+  std::unordered_map<uint64_t, task_entry*> by_seq_;
+
+  std::deque<std::string> terminal_order_; ///< eviction order of finished tasks
+  std::array<int64_t, 8> state_counts_{};
+  uint64_t dispatched_ = 0;
+  std::array<uint64_t, 9> latency_counts_{};
+  int64_t latency_sum_ms_ = 0;
+};
+
+} // namespace rxon::actors

@@ -1,0 +1,180 @@
+#include "actors/holon_profile.hpp"
+
+#include "protocol/codec.hpp"
+#include "protocol/matching.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace rxon::actors {
+
+namespace {
+
+template <class T>
+void append_key(std::string& out, const std::optional<T>& x) {
+  if (x)
+    encode_to(*x, out, encode_options{true, {}});
+  out.push_back('|');
+}
+
+} // namespace
+
+std::string requirement::key() const {
+  std::string out = type;
+  out.push_back('|');
+  append_key(out, resources);
+  append_key(out, skill);
+  if (artifacts)
+    for (const auto& a : *artifacts)
+      encode_to(a, out, encode_options{true, {}});
+  out.push_back('|');
+  if (max_cost)
+    json::write_number(*max_cost, out);
+  return out;
+}
+
+const skill_info* holon_profile::skill(std::string_view name) const {
+  auto i = std::lower_bound(
+    skills.begin(), skills.end(), name,
+    [](const skill_info& s, std::string_view n) { return s.name < n; });
+  return i != skills.end() && i->name == name ? &*i : nullptr;
+}
+
+namespace {
+
+const compiled_schema*
+schema_of(const std::vector<skill_info>& skills,
+          const std::vector<std::shared_ptr<const compiled_schema>>& compiled,
+          std::string_view name) {
+  auto i = std::lower_bound(
+    skills.begin(), skills.end(), name,
+    [](const skill_info& s, std::string_view n) { return s.name < n; });
+  if (i == skills.end() || i->name != name)
+    return nullptr;
+  auto k = static_cast<size_t>(i - skills.begin());
+  return k < compiled.size() ? compiled[k].get() : nullptr;
+}
+
+} // namespace
+
+const compiled_schema* holon_profile::input_schema(std::string_view name) const {
+  return schema_of(skills, input_schemas, name);
+}
+
+const compiled_schema*
+holon_profile::output_schema(std::string_view name) const {
+  return schema_of(skills, output_schemas, name);
+}
+
+double holon_profile::cost(std::string_view type) const {
+  auto i = cost_per_skill.find(std::string{type});
+  return i != cost_per_skill.end() ? i->second
+                                   : std::numeric_limits<double>::infinity();
+}
+
+bool holon_profile::satisfies(const requirement& req) const {
+  // Several skills may share a name (versions); any one that matches will do.
+  auto first = std::lower_bound(
+    skills.begin(), skills.end(), req.type,
+    [](const skill_info& s, const std::string& n) { return s.name < n; });
+  bool skill_ok = false;
+  for (auto i = first; i != skills.end() && i->name == req.type; ++i) {
+    if (!req.skill || matches(*i, *req.skill)) {
+      skill_ok = true;
+      break;
+    }
+  }
+  if (!skill_ok)
+    return false;
+  if (req.max_cost && !(cost(req.type) <= *req.max_cost))
+    return false;
+  if (req.resources) {
+    static const rxon::resources none;
+    if (!matches(resources ? *resources : none, *req.resources))
+      return false;
+  }
+  if (req.artifacts) {
+    for (const auto& wanted : *req.artifacts) {
+      auto ok = std::any_of(artifacts.begin(), artifacts.end(),
+                            [&](const auto& a) { return matches(a, wanted); });
+      if (!ok)
+        return false;
+    }
+  }
+  return true;
+}
+
+holon_profile holon_profile::from(const worker_registration& reg) {
+  holon_profile p;
+  if (reg.supported_skills)
+    p.skills = *reg.supported_skills;
+  std::stable_sort(p.skills.begin(), p.skills.end(),
+                   [](const auto& x, const auto& y) { return x.name < y.name; });
+  p.resources = reg.resources;
+  if (reg.installed_artifacts)
+    p.artifacts = *reg.installed_artifacts;
+  if (reg.capabilities && reg.capabilities->cost_per_skill)
+    p.cost_per_skill = *reg.capabilities->cost_per_skill;
+  return p;
+}
+
+std::string holon_profile::key() const {
+  std::string out;
+  for (const auto& s : skills)
+    encode_to(s, out, encode_options{true, {}});
+  out.push_back('|');
+  if (resources)
+    encode_to(*resources, out, encode_options{true, {}});
+  out.push_back('|');
+  for (const auto& a : artifacts)
+    encode_to(a, out, encode_options{true, {}});
+  out.push_back('|');
+  for (const auto& [k, v] : cost_per_skill) {
+    json::write_string(k, out);
+    json::write_number(v, out);
+  }
+  return out;
+}
+
+profile_id profile_registry::intern(holon_profile p) {
+  auto k = p.key();
+  if (auto i = profile_ids_.find(k); i != profile_ids_.end())
+    return i->second;
+  auto id = static_cast<profile_id>(profiles_.size());
+  // Compile each skill's contract once per profile; a schema that does not
+  // compile is treated as absent here and reported when a result arrives.
+  auto compile = [&](const json::value& schema) {
+    std::shared_ptr<const compiled_schema> out;
+    if (schema.is_object() && !schema.as_object().empty())
+      if (auto c = schemas_.compile(schema))
+        out = std::move(*c);
+    return out;
+  };
+  for (const auto& s : p.skills) {
+    p.input_schemas.push_back(compile(s.input_schema));
+    p.output_schemas.push_back(compile(s.output_schema));
+  }
+  profiles_.push_back(std::make_unique<holon_profile>(std::move(p)));
+  profile_ids_.emplace(std::move(k), id);
+  return id;
+}
+
+class_id profile_registry::intern(requirement r) {
+  auto k = r.key();
+  if (auto i = class_ids_.find(k); i != class_ids_.end())
+    return i->second;
+  auto id = static_cast<class_id>(classes_.size());
+  classes_.push_back(std::make_unique<requirement>(std::move(r)));
+  class_ids_.emplace(std::move(k), id);
+  return id;
+}
+
+bool profile_registry::compatible(profile_id p, class_id c) {
+  auto key = (static_cast<uint64_t>(p) << 32) | c;
+  auto& slot = compat_[key];
+  if (slot == 0)
+    slot = profiles_[p]->satisfies(*classes_[c]) ? 2 : 1;
+  return slot == 2;
+}
+
+} // namespace rxon::actors

@@ -1,0 +1,139 @@
+#pragma once
+
+// Messages between the facade, the dispatcher actor and holon actors.
+//
+// Requests from the network layer carry a completion callback, so they are
+// local by nature and whitelisted as unsafe message types. What holon and
+// supervisor actors exchange among themselves (registrations, commands,
+// liveness) is plain data, so a subtree could later run remotely.
+
+#include "actors/dispatch_types.hpp"
+#include "actors/orchestrator_api.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace rxon::actors {
+
+// -- atoms (CAF 0.17: at most 10 characters) ----------------------------------
+
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using touch_atom = caf::atom_constant<caf::atom("touch")>;
+using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
+using down_atom = caf::atom_constant<caf::atom("holondown")>;
+using detach_atom = caf::atom_constant<caf::atom("detach")>;
+using stats_atom = caf::atom_constant<caf::atom("stats")>;
+
+// -- requests from the facade (local: they carry callbacks) -------------------
+
+struct register_msg {
+  worker_registration reg;
+  std::string parent_id; ///< empty: a direct holon of this orchestrator
+  callback<json::value> done;
+};
+
+struct poll_msg {
+  poll_request req;
+  callback<std::optional<task_payload>> done;
+};
+
+struct result_msg {
+  std::string worker_id;
+  task_result res;
+  callback<json::value> done;
+};
+
+struct heartbeat_msg {
+  std::string worker_id;
+  std::optional<rxon::heartbeat> hb;
+  callback<json::value> done;
+};
+
+struct event_msg {
+  std::string worker_id;
+  worker_event ev;
+  callback<json::value> done;
+};
+
+struct return_msg {
+  std::string worker_id;
+  std::string task_id;
+};
+
+struct submit_msg {
+  job_spec spec;
+  callback<job_ack> done;
+};
+
+/// A read-only or cancel request on jobs/tasks from the client API.
+struct client_msg {
+  enum kind_t {
+    get_job,
+    get_task,
+    list_jobs,
+    cancel_job,
+    cancel_task,
+    list_holons,
+    holarchy,
+  } kind;
+  std::string owner;
+  std::string id;
+  job_query query;
+  callback<json::value> done;
+};
+
+struct metrics_msg {
+  callback<std::string> done;
+};
+
+struct attach_msg {
+  std::string worker_id;
+  uint64_t token = 0;
+  command_sink sink;
+};
+
+// -- between holon actors and the dispatcher ----------------------------------
+
+/// A parent holon actor spawned (or restarted) `holon` for `reg`.
+struct holon_up_msg {
+  worker_registration reg;
+  std::string parent_id;
+  caf::actor holon;
+  bool restarted = false;
+  callback<json::value> done;
+};
+
+/// A command for the holon's worker (e.g. cancel_task).
+struct command_msg {
+  worker_command command;
+};
+
+/// Asks a holon actor to spawn or update a child holon.
+struct spawn_child_msg {
+  worker_registration reg;
+  callback<json::value> done;
+};
+
+} // namespace rxon::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::register_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::poll_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::result_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::heartbeat_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::event_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::return_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::submit_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::client_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::metrics_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::attach_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::holon_up_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::command_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::spawn_child_msg)
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::worker_registration)

@@ -1,0 +1,89 @@
+#pragma once
+
+// The orchestrator runtime: an actor system with the dispatcher actor, the
+// root holon actor (supervisor of every registered holon) and, when durable,
+// the storage writer. It implements orchestrator_api for the network layer.
+
+#include "actors/dispatch_types.hpp"
+#include "actors/orchestrator_api.hpp"
+#include "storage/store.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace rxon::actors {
+
+struct orchestrator_options {
+  dispatch_config dispatch;
+  int64_t holon_ttl_ms = 120'000;
+  /// SQLite file; empty: in memory only (nothing survives a restart).
+  std::string db_path;
+  storage::sync_mode synchronous = storage::sync_mode::normal;
+  /// Unix ms; defaults to the system clock.
+  std::function<int64_t()> clock;
+  uint64_t seed = 0; ///< 0: random ids seeded from the OS
+  std::size_t scheduler_threads = 1;
+};
+
+class orchestrator final : public orchestrator_api {
+public:
+  /// Opens the store, recovers unfinished tasks and registered holons, and
+  /// starts the actors.
+  static result<std::unique_ptr<orchestrator>> start(orchestrator_options opts);
+
+  ~orchestrator() override; ///< Stops the actors and flushes the store.
+
+  /// Registers a holon below another one (in-process holarchies).
+  void register_child(worker_registration reg, std::string parent_id,
+                      callback<json::value> done);
+
+  /// Blocks until every change so far is committed (tests, shutdown).
+  void flush();
+
+  /// Tasks recovered from the store at start.
+  std::size_t recovered_tasks() const noexcept { return recovered_; }
+
+  // -- orchestrator_api -------------------------------------------------------
+
+  void register_holon(worker_registration reg,
+                      callback<json::value> done) override;
+  void poll(poll_request req,
+            callback<std::optional<task_payload>> done) override;
+  void return_task(std::string worker_id, std::string task_id) override;
+  void post_result(std::string worker_id, task_result res,
+                   callback<json::value> done) override;
+  void heartbeat(std::string worker_id, std::optional<rxon::heartbeat> hb,
+                 callback<json::value> done) override;
+  void post_event(std::string worker_id, worker_event ev,
+                  callback<json::value> done) override;
+  uint64_t attach_commands(std::string worker_id, command_sink sink) override;
+  void detach_commands(std::string worker_id, uint64_t token) override;
+  void submit(job_spec spec, callback<job_ack> done) override;
+  void cancel_job(std::string owner, std::string job_id,
+                  callback<json::value> done) override;
+  void cancel_task(std::string owner, std::string task_id,
+                   callback<json::value> done) override;
+  void get_job(std::string owner, std::string job_id,
+               callback<json::value> done) override;
+  void get_task(std::string owner, std::string task_id,
+                callback<json::value> done) override;
+  void list_jobs(job_query q, callback<json::value> done) override;
+  void list_holons(callback<json::value> done) override;
+  void holarchy(callback<json::value> done) override;
+  void metrics(callback<std::string> done) override;
+
+private:
+  struct impl;
+  explicit orchestrator(std::unique_ptr<impl> p);
+  void client(int kind, std::string owner, std::string id,
+              callback<json::value> done);
+
+  std::unique_ptr<impl> impl_;
+  std::size_t recovered_ = 0;
+};
+
+/// Milliseconds since the Unix epoch from the system clock.
+int64_t system_clock_ms();
+
+} // namespace rxon::actors

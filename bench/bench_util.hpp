@@ -1,0 +1,75 @@
+#pragma once
+
+// Shared pieces of the `rxon bench` subcommands.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace rxon::bench {
+
+struct report {
+  int holons = 0;
+  int tasks = 0;
+  bool durable = false;
+  double tasks_per_s = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  double bytes_per_holon = 0;
+  int64_t dispatched = -1;
+  std::string error;
+};
+
+/// Resident set size of this process, from /proc/self/statm.
+inline int64_t resident_bytes() {
+  std::ifstream in{"/proc/self/statm"};
+  int64_t size = 0;
+  int64_t resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+inline void fill_percentiles(report& r, std::vector<double>& samples) {
+  if (samples.empty())
+    return;
+  auto at = [&](double q) {
+    auto k = static_cast<size_t>(q * static_cast<double>(samples.size() - 1));
+    std::nth_element(samples.begin(),
+                     samples.begin() + static_cast<std::ptrdiff_t>(k),
+                     samples.end());
+    return samples[k];
+  };
+  r.p50_us = at(0.50);
+  r.p99_us = at(0.99);
+}
+
+inline void print_report(const report& r, bool as_json) {
+  if (as_json) {
+    std::printf("{\"holons\":%d,\"tasks\":%d,\"durable\":%s,"
+                "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
+                "\"bytes_per_holon\":%.1f%s%s%s}\n",
+                r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
+                r.p50_us, r.p99_us, r.bytes_per_holon,
+                r.error.empty() ? "" : ",\"error\":\"",
+                r.error.empty() ? "" : r.error.c_str(),
+                r.error.empty() ? "" : "\"");
+    return;
+  }
+  std::printf("dispatch benchmark (%s)\n",
+              r.durable ? "full lifecycle, SQLite WAL NORMAL"
+                        : "matching and dispatch, in memory");
+  std::printf("  holons           %d\n", r.holons);
+  std::printf("  tasks            %d\n", r.tasks);
+  std::printf("  tasks/s          %.0f\n", r.tasks_per_s);
+  std::printf("  latency p50      %.2f us\n", r.p50_us);
+  std::printf("  latency p99      %.2f us\n", r.p99_us);
+  std::printf("  bytes per holon  %.0f\n", r.bytes_per_holon);
+  if (!r.error.empty())
+    std::printf("  error            %s\n", r.error.c_str());
+}
+
+} // namespace rxon::bench

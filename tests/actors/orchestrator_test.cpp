@@ -1,0 +1,268 @@
+// The orchestrator runtime through its API: real actors, real SQLite files.
+
+#include "actors/orchestrator.hpp"
+
+#include "storage/store.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+using namespace rxon;
+using namespace rxon::actors;
+using namespace rxon::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A fresh directory under the system temp dir, removed afterwards.
+struct temp_dir {
+  std::filesystem::path path;
+  temp_dir() {
+    path = std::filesystem::temp_directory_path()
+           / ("rxon-actors-" + std::to_string(::getpid()) + "-"
+              + std::to_string(counter()++));
+    std::filesystem::create_directories(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+  std::string db() const { return (path / "rxon.db").string(); }
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+};
+
+/// Calls `f(callback)` and waits (bounded) for the callback's result.
+template <class T, class F>
+result<T> await(F&& f, std::chrono::milliseconds limit = 10s) {
+  auto p = std::make_shared<std::promise<result<T>>>();
+  auto fut = p->get_future();
+  f([p](result<T> r) { p->set_value(std::move(r)); });
+  if (fut.wait_for(limit) != std::future_status::ready)
+    return error{errc::timeout, "no answer in time"};
+  return fut.get();
+}
+
+std::unique_ptr<orchestrator> start(orchestrator_options opts) {
+  auto o = orchestrator::start(std::move(opts));
+  REQUIRE_MESSAGE(o.has_value(), (o ? "" : o.error().message));
+  return std::move(*o);
+}
+
+void register_holon(orchestrator& o, worker_registration reg) {
+  auto r = await<json::value>(
+    [&](auto cb) { o.register_holon(std::move(reg), std::move(cb)); });
+  REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+  CHECK(r->find("status")->as_string() == "registered");
+}
+
+std::optional<task_payload> poll_once(orchestrator& o, const std::string& w,
+                                      int64_t timeout_ms = 0) {
+  auto r = await<std::optional<task_payload>>(
+    [&](auto cb) { o.poll(poll_req(w, timeout_ms), std::move(cb)); });
+  REQUIRE(r);
+  return *r;
+}
+
+json::value post(orchestrator& o, const std::string& w, task_result res) {
+  auto r = await<json::value>(
+    [&](auto cb) { o.post_result(w, std::move(res), std::move(cb)); });
+  REQUIRE(r);
+  return *r;
+}
+
+job_ack submit(orchestrator& o, std::vector<task_spec> tasks) {
+  auto r = await<job_ack>(
+    [&](auto cb) { o.submit(job(std::move(tasks)), std::move(cb)); });
+  REQUIRE(r);
+  return *r;
+}
+
+std::string job_status(orchestrator& o, const std::string& job_id) {
+  auto r = await<json::value>(
+    [&](auto cb) { o.get_job("client", job_id, std::move(cb)); });
+  REQUIRE(r);
+  return r->find("status")->as_string();
+}
+
+} // namespace
+
+TEST_CASE("the whole lifecycle runs through the actors and the store") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.db();
+  auto o = start(opts);
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  auto ack = submit(*o, {task("echo"), task("echo")});
+  CHECK(job_status(*o, ack.job_id) == "pending");
+  for (int i = 0; i < 2; ++i) {
+    auto t = poll_once(*o, "w1");
+    REQUIRE(t);
+    auto reply = post(*o, "w1", success(*t, json::object{{"i", i}}));
+    CHECK(reply.find("status")->as_string() == "accepted");
+  }
+  CHECK_FALSE(poll_once(*o, "w1"));
+  CHECK(job_status(*o, ack.job_id) == "finished");
+  o->flush();
+  // The store saw every change.
+  auto store = storage::open_sqlite_store({dir.db()});
+  REQUIRE(store);
+  auto counts = (*store)->task_counts();
+  REQUIRE(counts);
+  CHECK((*counts)[storage::task_state::success] == 2);
+}
+
+TEST_CASE("a long poll is answered as soon as a task is submitted") {
+  auto o = start({});
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  auto p = std::make_shared<std::promise<result<std::optional<task_payload>>>>();
+  auto fut = p->get_future();
+  o->poll(poll_req("w1", 20'000),
+          [p](auto r) { p->set_value(std::move(r)); });
+  std::this_thread::sleep_for(20ms); // let the poll park first
+  auto ack = submit(*o, {task("echo")});
+  REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+  auto got = fut.get();
+  REQUIRE(got);
+  REQUIRE(*got);
+  CHECK((*got)->task_id == ack.task_ids[0]);
+}
+
+TEST_CASE("a holon that misses its heartbeat TTL is lost and its tasks are "
+          "requeued") {
+  orchestrator_options opts;
+  opts.holon_ttl_ms = 150;
+  auto o = start(opts);
+  register_holon(*o, holon_reg("flaky", {"echo"}));
+  register_holon(*o, holon_reg("steady", {"echo"}, {8}));
+  auto ack = submit(*o, {task("echo")});
+  auto t = poll_once(*o, "flaky");
+  REQUIRE(t);
+  // "steady" stays alive by polling; "flaky" goes silent.
+  std::optional<task_payload> again;
+  for (int i = 0; i < 100 && !again; ++i)
+    again = poll_once(*o, "steady", 50);
+  REQUIRE(again);
+  CHECK(again->task_id == ack.task_ids[0]);
+  auto holons = await<json::value>([&](auto cb) { o->list_holons(cb); });
+  REQUIRE(holons);
+  CHECK(holons->find("workers")->as_array().size() == 1);
+}
+
+TEST_CASE("a cancel reaches the worker's command channel") {
+  auto o = start({});
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  auto got = std::make_shared<std::promise<worker_command>>();
+  auto fut = got->get_future();
+  o->attach_commands("w1", [got](const worker_command& c) {
+    try {
+      got->set_value(c);
+    } catch (...) {
+    }
+  });
+  auto ack = submit(*o, {task("echo")});
+  auto t = poll_once(*o, "w1");
+  REQUIRE(t);
+  auto r = await<json::value>(
+    [&](auto cb) { o->cancel_task("client", t->task_id, cb); });
+  REQUIRE(r);
+  REQUIRE(fut.wait_for(5s) == std::future_status::ready);
+  auto cmd = fut.get();
+  CHECK(cmd.command == "cancel_task");
+  CHECK(*cmd.task_id == t->task_id);
+  CHECK(job_status(*o, ack.job_id) == "cancelled");
+}
+
+TEST_CASE("sub-orchestrators supervise their holons: the holarchy has its "
+          "shape and losing a parent requeues its subtree") {
+  orchestrator_options opts;
+  opts.holon_ttl_ms = 200;
+  auto o = start(opts);
+  auto mid = holon_reg("mid", {"echo"});
+  mid.worker_type = "orchestrator";
+  register_holon(*o, mid);
+  auto leaf = await<json::value>([&](auto cb) {
+    o->register_child(holon_reg("leaf", {"echo"}, {8}), "mid", cb);
+  });
+  REQUIRE(leaf);
+  auto tree = await<json::value>([&](auto cb) { o->holarchy(cb); });
+  REQUIRE(tree);
+  const auto& top = tree->find("children")->as_array();
+  REQUIRE(top.size() == 1);
+  CHECK(top[0].find("id")->as_string() == "mid");
+  REQUIRE(top[0].find("children")->as_array().size() == 1);
+  CHECK(top[0].find("children")->as_array()[0].find("id")->as_string()
+        == "leaf");
+  // The leaf takes a task, then the whole subtree goes silent.
+  submit(*o, {task("echo")});
+  REQUIRE(poll_once(*o, "leaf"));
+  register_holon(*o, holon_reg("other", {"echo"}, {16}));
+  std::optional<task_payload> again;
+  for (int i = 0; i < 100 && !again; ++i)
+    again = poll_once(*o, "other", 50);
+  CHECK(again);
+  auto after = await<json::value>([&](auto cb) { o->holarchy(cb); });
+  REQUIRE(after);
+  CHECK(after->find("children")->as_array().size() == 1);
+}
+
+TEST_CASE("unfinished tasks survive a restart of the orchestrator") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.db();
+  std::string done_id;
+  job_ack ack;
+  {
+    auto o = start(opts);
+    register_holon(*o, holon_reg("w1", {"echo"}));
+    ack = submit(*o, {task("echo"), task("echo"), task("echo")});
+    auto t = poll_once(*o, "w1");
+    REQUIRE(t);
+    post(*o, "w1", success(*t));
+    done_id = t->task_id;
+    REQUIRE(poll_once(*o, "w1")); // leased, never answered
+  }
+  auto o = start(opts);
+  CHECK(o->recovered_tasks() == 2);
+  // The holon comes back from the store; both open tasks are pending again.
+  std::set<std::string> seen;
+  for (int i = 0; i < 2; ++i) {
+    auto t = poll_once(*o, "w1", 1'000);
+    REQUIRE(t);
+    CHECK(t->task_id != done_id);
+    seen.insert(t->task_id);
+    post(*o, "w1", success(*t));
+  }
+  CHECK(seen.size() == 2);
+  CHECK(job_status(*o, ack.job_id) == "finished");
+}
+
+TEST_CASE("finished jobs are answered from the store once evicted") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.db();
+  opts.dispatch.retain_terminal = 1;
+  auto o = start(opts);
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  auto first = submit(*o, {task("echo")});
+  post(*o, "w1", success(*poll_once(*o, "w1")));
+  auto second = submit(*o, {task("echo")});
+  post(*o, "w1", success(*poll_once(*o, "w1")));
+  CHECK(job_status(*o, first.job_id) == "finished");
+  auto list = await<json::value>([&](auto cb) {
+    job_query q;
+    q.owner = "client";
+    o->list_jobs(q, cb);
+  });
+  REQUIRE(list);
+  CHECK(list->find("jobs")->as_array().size() == 2);
+  auto other = await<json::value>(
+    [&](auto cb) { o->get_job("intruder", first.job_id, cb); });
+  REQUIRE_FALSE(other);
+  CHECK(other.error().code == errc::not_found);
+  CHECK(second.task_ids.size() == 1);
+}
