@@ -18,8 +18,92 @@
 #include <rapidjson/reader.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+
+namespace rxon::json::detail {
+
+/// rapidjson::InsituStringStream under our own name, so the reader's
+/// string-scan hook below can be specialised for it alone.
+struct insitu_stream {
+  using Ch = char;
+  explicit insitu_stream(char* src) : src_(src), head_(src) {}
+  char Peek() const { return *src_; }
+  char Take() { return *src_++; }
+  std::size_t Tell() const { return static_cast<std::size_t>(src_ - head_); }
+  void Put(char c) { *dst_++ = c; }
+  char* PutBegin() { return dst_ = src_; }
+  std::size_t PutEnd(char* begin) {
+    return static_cast<std::size_t>(dst_ - begin);
+  }
+  void Flush() {}
+  char* Push(std::size_t n) {
+    char* begin = dst_;
+    dst_ += n;
+    return begin;
+  }
+  void Pop(std::size_t n) { dst_ -= n; }
+
+  char* src_;
+  char* dst_ = nullptr;
+  char* head_;
+};
+
+/// Marks the bytes of `w` that end a plain run ('"', '\\', below 0x20) in
+/// their high bits. Only the lowest mark is exact (borrows can add marks
+/// above it), which is all the scan needs.
+inline uint64_t run_end_marks(uint64_t w) {
+  constexpr uint64_t ones = 0x0101010101010101ull;
+  constexpr uint64_t highs = 0x8080808080808080ull;
+  auto zero_marks = [](uint64_t x) { return (x - ones) & ~x & highs; };
+  return ((w - ones * 0x20) & ~w & highs) | zero_marks(w ^ (ones * '"'))
+         | zero_marks(w ^ (ones * '\\'));
+}
+
+} // namespace rxon::json::detail
+
+namespace rapidjson {
+
+template <>
+struct StreamTraits<rxon::json::detail::insitu_stream> {
+  enum { copyOptimization = 1 };
+};
+
+// The reader calls this before each character it looks at in a string; it
+// may consume any prefix with no '"', '\\' or byte below 0x20. Eight bytes
+// at a time; the input is NUL-terminated and padded, so a load never leaves
+// the buffer (the NUL ends the run).
+template <>
+template <>
+inline void
+GenericReader<UTF8<>, UTF8<>, CrtAllocator>::ScanCopyUnescapedString<
+    rxon::json::detail::insitu_stream, rxon::json::detail::insitu_stream>(
+    rxon::json::detail::insitu_stream& is, rxon::json::detail::insitu_stream&) {
+  if constexpr (std::endian::native != std::endian::little)
+    return; // the byte arithmetic below assumes little-endian words
+  char* p = is.src_;
+  char* q = is.dst_;
+  for (;;) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    auto marks = rxon::json::detail::run_end_marks(w);
+    // Little-endian byte order: the lowest mark is the first byte.
+    auto n = marks == 0 ? 8
+                        : static_cast<std::size_t>(std::countr_zero(marks)) / 8;
+    if (q != p)
+      std::memmove(q, p, n); // q < p: unescaping only shrinks the string
+    p += n;
+    q += n;
+    if (n < 8)
+      break;
+  }
+  is.src_ = p;
+  is.dst_ = q;
+}
+
+} // namespace rapidjson
 
 namespace rxon::json {
 
@@ -264,7 +348,7 @@ result<value> parse(std::string_view text, const parse_options& opts) {
   }
   std::memcpy(buf, text.data(), text.size());
   std::memset(buf + text.size(), 0, 32);
-  rapidjson::InsituStringStream is{buf};
+  detail::insitu_stream is{buf};
   rapidjson::Reader reader;
   constexpr unsigned flags = rapidjson::kParseFullPrecisionFlag
                              | rapidjson::kParseStopWhenDoneFlag

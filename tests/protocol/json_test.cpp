@@ -169,3 +169,33 @@ TEST_CASE("long documents, embedded NULs and deep limits parse as before") {
   REQUIRE_FALSE(shallow);
   CHECK(shallow.error().code == errc::too_deep);
 }
+
+TEST_CASE("escaping finds special bytes at any position in long strings") {
+  // The writer skips eight plain bytes at a time; check every alignment.
+  auto naive = [](const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\')
+        out += {'\\', static_cast<char>(c)};
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == 0x1F)
+        out += "\\u001f";
+      else
+        out.push_back(static_cast<char>(c));
+    }
+    return out + "\"";
+  };
+  for (char special : {'"', '\\', '\n', '\x1F', '\x7F'}) {
+    for (std::size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = special;
+      std::string out;
+      json::write_string(s, out);
+      CHECK_MESSAGE(out == naive(s), "byte " << int(special) << " at " << pos);
+      auto back = json::parse(out);
+      REQUIRE(back);
+      CHECK(back->as_string() == s);
+    }
+  }
+}
