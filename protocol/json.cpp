@@ -1,9 +1,10 @@
 #include "protocol/json.hpp"
 
+#include "protocol/detail/json_scan.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace rxon::json {
@@ -189,40 +190,15 @@ bool operator==(const value& x, const value& y) {
 
 // -- writing ------------------------------------------------------------------
 
-namespace {
-
-/// Whether any of the 8 bytes in `w` needs escaping: '"', '\\' or < 0x20.
-/// (Exact as a yes/no answer; bytes >= 0x80 never need it.)
-bool needs_escape(uint64_t w) {
-  constexpr uint64_t ones = 0x0101010101010101ull;
-  constexpr uint64_t highs = 0x8080808080808080ull;
-  auto has_zero = [](uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
-  return ((w - ones * 0x20) & ~w & highs) != 0 || has_zero(w ^ (ones * '"'))
-         || has_zero(w ^ (ones * '\\'));
-}
-
-} // namespace
-
 void write_string(std::string_view s, std::string& out) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Skip eight plain bytes at a time: most strings need no escape at all.
-    if (s.size() - i >= 8) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (!needs_escape(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    auto c = static_cast<unsigned char>(s[i++]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + run, i - 1 - run);
-    run = i;
+  for (auto i = detail::find_escape(s, 0); i < s.size();
+       i = detail::find_escape(s, i + 1)) {
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";

@@ -11,6 +11,7 @@
 // Do not define RAPIDJSON_SSE2: 1.1.0's SSE2 string scan lets raw bytes
 // 0x1A..0x1F through (a test covers it).
 
+#include "protocol/detail/json_scan.hpp"
 #include "protocol/json.hpp"
 
 #include <rapidjson/error/en.h>
@@ -50,17 +51,6 @@ struct insitu_stream {
   char* dst_ = nullptr;
   char* head_;
 };
-
-/// Marks the bytes of `w` that end a plain run ('"', '\\', below 0x20) in
-/// their high bits. Only the lowest mark is exact (borrows can add marks
-/// above it), which is all the scan needs.
-inline uint64_t run_end_marks(uint64_t w) {
-  constexpr uint64_t ones = 0x0101010101010101ull;
-  constexpr uint64_t highs = 0x8080808080808080ull;
-  auto zero_marks = [](uint64_t x) { return (x - ones) & ~x & highs; };
-  return ((w - ones * 0x20) & ~w & highs) | zero_marks(w ^ (ones * '"'))
-         | zero_marks(w ^ (ones * '\\'));
-}
 
 } // namespace rxon::json::detail
 
