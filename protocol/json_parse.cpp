@@ -104,8 +104,29 @@ namespace {
 /// flat stacks until their container ends.
 class dom_builder {
 public:
-  dom_builder(const parse_options& opts, bool check_surrogates)
-      : opts_(opts), check_surrogates_(check_surrogates) {}
+  /// Flat stacks for open containers; kept per thread between parses so a
+  /// parse usually allocates only the DOM itself.
+  struct scratch {
+    std::vector<bool> frames; ///< per open container: is it an object
+    std::vector<member> members;
+    std::vector<value> items;
+  };
+
+  dom_builder(const parse_options& opts, bool check_surrogates, scratch& s)
+      : opts_(opts), check_surrogates_(check_surrogates), frames_(s.frames),
+        members_(s.members), items_(s.items) {
+    clear();
+  }
+  ~dom_builder() {
+    clear();
+    // Do not pin the memory of one huge document for the thread's life.
+    if (members_.capacity() > 4096 || items_.capacity() > 4096) {
+      members_.shrink_to_fit();
+      items_.shrink_to_fit();
+    }
+  }
+  dom_builder(const dom_builder&) = delete;
+  dom_builder& operator=(const dom_builder&) = delete;
 
   bool Null() { return add(); }
   bool Bool(bool b) { return add(b); }
@@ -187,6 +208,12 @@ private:
     return false;
   }
 
+  void clear() {
+    frames_.clear();
+    members_.clear();
+    items_.clear();
+  }
+
   bool fail(const char* what) {
     failure_ = what;
     return false;
@@ -217,9 +244,9 @@ private:
 
   const parse_options& opts_;
   bool check_surrogates_;
-  std::vector<bool> frames_; ///< per open container: is it an object
-  std::vector<member> members_;
-  std::vector<value> items_;
+  std::vector<bool>& frames_;
+  std::vector<member>& members_;
+  std::vector<value>& items_;
   value root_;
   std::string failure_;
 };
@@ -288,7 +315,8 @@ result<value> parse_checked(std::string_view text, const parse_options& opts) {
                              | rapidjson::kParseFullPrecisionFlag
                              | rapidjson::kParseIterativeFlag
                              | rapidjson::kParseStopWhenDoneFlag;
-  dom_builder builder{opts, true};
+  dom_builder::scratch stacks; // the error path: no need to reuse
+  dom_builder builder{opts, true, stacks};
   rapidjson::MemoryStream ms{text.data(), text.size()};
   rapidjson::Reader reader;
   auto res = reader.Parse<flags>(ms, builder);
@@ -328,7 +356,8 @@ result<value> parse(std::string_view text, const parse_options& opts) {
   // redundant: valid UTF-8 never encodes a surrogate, so only an escape can
   // make one. Strings unescape in place in a NUL-terminated copy, padded so
   // 16-byte scans stay inside it.
-  dom_builder builder{opts, s.has_backslash};
+  thread_local dom_builder::scratch stacks;
+  dom_builder builder{opts, s.has_backslash, stacks};
   std::unique_ptr<char[]> heap;
   char local[1024];
   char* buf = local;
