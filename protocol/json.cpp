@@ -1,13 +1,10 @@
 #include "protocol/json.hpp"
 
-#include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
+#include "protocol/detail/json_scan.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace rxon::json {
@@ -86,6 +83,12 @@ void object::reserve(std::size_t n) {
 
 void object::append_sorted(std::string key, value v) {
   members_.push_back(member{std::move(key), std::move(v)});
+}
+
+object object::from_sorted(std::vector<member> members) noexcept {
+  object o;
+  o.members_ = std::move(members);
+  return o;
 }
 
 bool operator==(const object& x, const object& y) {
@@ -185,171 +188,17 @@ bool operator==(const value& x, const value& y) {
   return x.v_ == y.v_;
 }
 
-// -- parsing ------------------------------------------------------------------
-
-namespace {
-
-/// Builds the DOM from RapidJSON SAX events with an explicit stack, so deep
-/// input cannot overflow the C++ stack.
-class dom_builder {
-public:
-  explicit dom_builder(const parse_options& opts) : opts_(opts) {}
-
-  bool Null() { return add(value{}); }
-  bool Bool(bool b) { return add(value{b}); }
-  bool Int(int i) { return add(value{i}); }
-  bool Uint(unsigned u) { return add(value{u}); }
-  bool Int64(int64_t i) { return add(value{static_cast<long long>(i)}); }
-  bool Uint64(uint64_t u) { return add(value{static_cast<unsigned long>(u)}); }
-  // Integer literals beyond 64 bits arrive as doubles; like the reference,
-  // they parse but cannot be encoded (check_encodable reports them).
-  bool Double(double d) { return add(value{d}); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }
-  bool String(const char* s, rapidjson::SizeType n, bool) {
-    if (n > opts_.max_string_bytes)
-      return fail("string too long");
-    if (has_surrogate(s, n))
-      return fail("lone UTF-16 surrogate in string");
-    return add(value{std::string{s, n}});
-  }
-  bool StartObject() {
-    if (!enter())
-      return false;
-    stack_.push_back(frame{value{object{}}, {}});
-    return true;
-  }
-  bool Key(const char* s, rapidjson::SizeType n, bool) {
-    if (has_surrogate(s, n))
-      return fail("lone UTF-16 surrogate in key");
-    stack_.back().key.assign(s, n);
-    return true;
-  }
-  bool EndObject(rapidjson::SizeType) { return leave(); }
-  bool StartArray() {
-    if (!enter())
-      return false;
-    stack_.push_back(frame{value{array{}}, {}});
-    return true;
-  }
-  bool EndArray(rapidjson::SizeType) { return leave(); }
-
-  value take() { return std::move(root_); }
-  const std::string& failure() const { return failure_; }
-
-private:
-  struct frame {
-    value container;
-    std::string key;
-  };
-
-  static bool has_surrogate(const char* s, std::size_t n) {
-    // UTF-8 for U+D800..U+DFFF is ED A0..BF xx; RapidJSON lets a lone
-    // low surrogate escape (\udc00) through as such bytes.
-    const char* end = s + n;
-    for (auto p = static_cast<const char*>(std::memchr(s, '\xED', n));
-         p != nullptr && p + 1 < end;
-         p = static_cast<const char*>(
-           std::memchr(p + 1, '\xED', static_cast<size_t>(end - p - 1)))) {
-      if (static_cast<unsigned char>(p[1]) >= 0xA0)
-        return true;
-    }
-    return false;
-  }
-
-  bool fail(const char* what) {
-    failure_ = what;
-    return false;
-  }
-
-  // A value about to be added sits at depth stack_.size().
-  bool enter() {
-    if (static_cast<int>(stack_.size()) > opts_.max_depth)
-      return fail("nesting too deep");
-    return true;
-  }
-
-  bool add(value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      return true;
-    }
-    if (static_cast<int>(stack_.size()) > opts_.max_depth)
-      return fail("nesting too deep");
-    auto& top = stack_.back();
-    if (top.container.is_array()) {
-      top.container.as_array().push_back(std::move(v));
-    } else {
-      auto& obj = top.container.as_object();
-      // Fast path: keys usually arrive sorted (every RXON sender sorts).
-      if (obj.empty() || std::prev(obj.end())->key < top.key)
-        obj.append_sorted(std::move(top.key), std::move(v));
-      else
-        obj.set(std::move(top.key), std::move(v)); // last duplicate wins
-      top.key.clear();
-    }
-    return true;
-  }
-
-  bool leave() {
-    auto v = std::move(stack_.back().container);
-    stack_.pop_back();
-    return add(std::move(v));
-  }
-
-  const parse_options& opts_;
-  std::vector<frame> stack_;
-  value root_;
-  std::string failure_;
-};
-
-} // namespace
-
-result<value> parse(std::string_view text, const parse_options& opts) {
-  dom_builder builder{opts};
-  rapidjson::MemoryStream ms{text.data(), text.size()};
-  rapidjson::Reader reader;
-  constexpr unsigned flags = rapidjson::kParseValidateEncodingFlag
-                             | rapidjson::kParseFullPrecisionFlag
-                             | rapidjson::kParseIterativeFlag
-                             | rapidjson::kParseStopWhenDoneFlag;
-  auto res = reader.Parse<flags>(ms, builder);
-  if (res.IsError()) {
-    std::string msg = "invalid JSON at offset ";
-    msg += std::to_string(res.Offset());
-    msg += ": ";
-    msg += builder.failure().empty() ? rapidjson::GetParseError_En(res.Code())
-                                     : builder.failure();
-    auto code = errc::invalid_json;
-    if (builder.failure() == "nesting too deep")
-      code = errc::too_deep;
-    else if (!builder.failure().empty()
-             && builder.failure().find("range") != std::string::npos)
-      code = errc::out_of_range;
-    return error{code, std::move(msg)};
-  }
-  // Only whitespace may follow the document.
-  for (auto i = ms.Tell(); i < text.size(); ++i) {
-    auto c = text[i];
-    if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-      return error{errc::invalid_json,
-                   "invalid JSON at offset " + std::to_string(i)
-                     + ": unexpected data after the document"};
-  }
-  return builder.take();
-}
-
 // -- writing ------------------------------------------------------------------
 
 void write_string(std::string_view s, std::string& out) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
+  for (auto i = detail::find_escape(s, 0); i < s.size();
+       i = detail::find_escape(s, i + 1)) {
     out.append(s.data() + run, i - run);
     run = i + 1;
+    auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         out += "\\\"";

@@ -53,6 +53,9 @@ public:
   /// Appends a member whose key sorts after every existing key. The caller
   /// guarantees the order (used by the parser's fast path).
   void append_sorted(std::string key, value v);
+  /// Adopts members already sorted by key and unique; the caller guarantees
+  /// it (used by the parser, which checks the order).
+  static object from_sorted(std::vector<member> members) noexcept;
 
   friend bool operator==(const object& x, const object& y);
 

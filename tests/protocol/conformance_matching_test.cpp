@@ -1,3 +1,4 @@
+#include "protocol/codec.hpp"
 #include "protocol/matching.hpp"
 #include "tests/support/conformance.hpp"
 
@@ -11,87 +12,19 @@ using namespace rxon;
 
 namespace {
 
-// A private decoder for the four matching models. TODO(lead): switch to
-// from_json<T> (protocol/codec.hpp) once codec.cpp is in this tree.
-struct decoder {
-  std::string problem;
-
-  std::string str(const json::value& v, const char* key, const char* dflt) {
-    const auto* x = v.find(key);
-    if (!x || x->is_null()) {
-      if (!dflt)
-        problem = std::string(key) + ": missing";
-      return dflt ? dflt : "";
-    }
-    if (!x->is_string()) {
-      problem = std::string(key) + ": not a string";
-      return {};
-    }
-    return x->as_string();
+/// Decodes one side of a vector with the codec; a rejection becomes
+/// `problem` (naming the side and the codec's field path).
+template <class T>
+std::optional<T> decode_side(const json::value& v, const char* side,
+                             std::string& problem) {
+  auto r = from_json<T>(v);
+  if (!r) {
+    if (problem.empty())
+      problem = std::string{side} + ": " + r.error().message;
+    return std::nullopt;
   }
-
-  std::optional<std::string> opt_str(const json::value& v, const char* key) {
-    const auto* x = v.find(key);
-    if (!x || x->is_null())
-      return std::nullopt;
-    if (!x->is_string()) {
-      problem = std::string(key) + ": not a string";
-      return std::nullopt;
-    }
-    return x->as_string();
-  }
-
-  json::value obj(const json::value& v, const char* key) {
-    const auto* x = v.find(key);
-    if (!x || x->is_null())
-      return {};
-    if (!x->is_object())
-      problem = std::string(key) + ": not an object";
-    return *x;
-  }
-
-  hardware_device device(const json::value& v) {
-    if (!v.is_object()) {
-      problem = "device: not an object";
-      return {};
-    }
-    return {str(v, "type", nullptr), opt_str(v, "model"), opt_str(v, "id"),
-            obj(v, "properties"), obj(v, "metrics")};
-  }
-
-  resources res(const json::value& v) {
-    resources r;
-    if (const auto* ds = v.find("devices"); ds && !ds->is_null()) {
-      if (!ds->is_array()) {
-        problem = "devices: not an array";
-        return r;
-      }
-      r.devices.emplace();
-      for (const auto& d : ds->as_array())
-        r.devices->push_back(device(d));
-    }
-    r.properties = obj(v, "properties");
-    return r;
-  }
-
-  installed_artifact artifact(const json::value& v) {
-    return {str(v, "name", nullptr), str(v, "version", "unknown"),
-            opt_str(v, "type"), obj(v, "properties")};
-  }
-
-  skill_info skill(const json::value& v) {
-    skill_info s;
-    s.name = str(v, "name", nullptr);
-    s.type = opt_str(v, "type");
-    s.description = opt_str(v, "description");
-    s.version = opt_str(v, "version");
-    s.input_schema = obj(v, "input_schema");
-    s.output_schema = obj(v, "output_schema");
-    s.schema_dialect = str(v, "schema_dialect", "json-schema");
-    s.properties = obj(v, "properties");
-    return s;
-  }
-};
+  return std::move(r).value();
+}
 
 // The reference's greedy first-fit (spec §4.3), to check that our answers
 // differ from `rxon` only where greedy assignment is the cause.
@@ -116,27 +49,30 @@ struct outcome {
   bool greedy = false;
 };
 
+/// Decodes worker and requirement as `T` and applies `match`.
+template <class T, class F>
+bool both(const json::value& e, std::string& problem, F&& match) {
+  auto w = decode_side<T>(*e.find("worker"), "worker", problem);
+  auto r = decode_side<T>(*e.find("requirement"), "requirement", problem);
+  return w && r && match(*w, *r);
+}
+
 outcome evaluate(const json::value& e, std::string& problem) {
-  decoder d;
   const auto& kind = e.find("kind")->as_string();
-  const auto& w = *e.find("worker");
-  const auto& r = *e.find("requirement");
+  auto plain = [](const auto& w, const auto& r) { return matches(w, r); };
   outcome o;
   if (kind == "device") {
-    o.ours = o.greedy = matches(d.device(w), d.device(r));
+    o.ours = o.greedy = both<hardware_device>(e, problem, plain);
   } else if (kind == "resources") {
-    auto wr = d.res(w);
-    auto rr = d.res(r);
-    o.ours = matches(wr, rr);
-    o.greedy = greedy_matches(wr, rr);
+    o.ours = both<resources>(e, problem, plain);
+    o.greedy = both<resources>(e, problem, greedy_matches);
   } else if (kind == "artifact") {
-    o.ours = o.greedy = matches(d.artifact(w), d.artifact(r));
+    o.ours = o.greedy = both<installed_artifact>(e, problem, plain);
   } else if (kind == "skill") {
-    o.ours = o.greedy = matches(d.skill(w), d.skill(r));
+    o.ours = o.greedy = both<skill_info>(e, problem, plain);
   } else {
-    d.problem = "unknown kind " + kind;
+    problem = "unknown kind " + kind;
   }
-  problem = d.problem;
   return o;
 }
 

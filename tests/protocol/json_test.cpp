@@ -111,3 +111,91 @@ TEST_CASE("numbers compare by value across representations") {
   CHECK(json::value{json::object{{"a", 1}}}
         == json::value{json::object{{"a", 1.0}}});
 }
+
+TEST_CASE("raw control characters in strings are rejected wherever they sit") {
+  // RapidJSON 1.1.0's SSE2 string scan misses 0x1A..0x1F; we must not.
+  for (int c = 0x01; c < 0x20; ++c) {
+    for (std::size_t pad : {0u, 5u, 17u, 40u}) {
+      std::string text = "[\"" + std::string(pad, 'x');
+      text.push_back(static_cast<char>(c));
+      text += "y\"]";
+      auto v = json::parse(text);
+      CHECK_MESSAGE(!v, "byte " << c << " after " << pad);
+    }
+  }
+}
+
+TEST_CASE("unsorted and duplicate keys sort with the last value winning") {
+  CHECK(canon(R"({"c":{"y":1,"x":2,"y":3},"a":[{"b":1,"a":2}],"c":{"z":0}})")
+        == R"({"a":[{"a":2,"b":1}],"c":{"z":0}})");
+  CHECK(canon(R"({"b":1,"a":2,"b":3,"a":4,"c":5})")
+        == R"({"a":4,"b":3,"c":5})");
+}
+
+TEST_CASE("escaped lone surrogates are rejected in keys and values") {
+  for (auto text : {R"({"\ud800":1})", R"({"a\udfff":1})", R"(["x\udc00"])"}) {
+    auto v = json::parse(text);
+    REQUIRE_MESSAGE(!v, text);
+    CHECK(v.error().message.find("surrogate") != std::string::npos);
+  }
+  CHECK(canon(R"(["\ud83d\ude00"])") == "[\"\xF0\x9F\x98\x80\"]");
+}
+
+TEST_CASE("long documents, embedded NULs and deep limits parse as before") {
+  std::string big = "[\"" + std::string(5000, 'x') + "\",\"\xC3\xA9\"]";
+  auto v = json::parse(big);
+  REQUIRE(v);
+  CHECK(v->as_array()[0].as_string().size() == 5000);
+  auto nul = json::parse(std::string_view{"[\"a\0b\"]", 7});
+  REQUIRE_FALSE(nul);
+  CHECK(nul.error().message
+        == "invalid JSON at offset 3: Missing a closing "
+           "quotation mark in string.");
+  auto after = json::parse(std::string_view{"[1] \0", 5});
+  REQUIRE_FALSE(after);
+  CHECK(after.error().message
+        == "invalid JSON at offset 4: unexpected data after the document");
+  // Above 128 levels the reader runs iteratively; the DOM is the same.
+  std::string deep(150, '[');
+  deep += "{\"b\":1,\"a\":2}" + std::string(150, ']');
+  json::parse_options opts;
+  opts.max_depth = 1000;
+  auto d = json::parse(deep, opts);
+  REQUIRE(d);
+  CHECK(json::to_string(*d)
+        == std::string(150, '[') + R"({"a":2,"b":1})" + std::string(150, ']'));
+  opts.max_depth = 120;
+  auto shallow = json::parse(deep, opts);
+  REQUIRE_FALSE(shallow);
+  CHECK(shallow.error().code == errc::too_deep);
+}
+
+TEST_CASE("escaping finds special bytes at any position in long strings") {
+  // The writer skips eight plain bytes at a time; check every alignment.
+  auto naive = [](const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\')
+        out += {'\\', static_cast<char>(c)};
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == 0x1F)
+        out += "\\u001f";
+      else
+        out.push_back(static_cast<char>(c));
+    }
+    return out + "\"";
+  };
+  for (char special : {'"', '\\', '\n', '\x1F', '\x7F'}) {
+    for (std::size_t pos = 0; pos < 40; ++pos) {
+      std::string s(40, 'a');
+      s[pos] = special;
+      std::string out;
+      json::write_string(s, out);
+      CHECK_MESSAGE(out == naive(s), "byte " << int(special) << " at " << pos);
+      auto back = json::parse(out);
+      REQUIRE(back);
+      CHECK(back->as_string() == s);
+    }
+  }
+}
