@@ -70,8 +70,10 @@ public:
       auto conn = std::move(idle_.back());
       idle_.pop_back();
       conn->reused = true;
+      ++busy_;
       return write(std::move(conn), std::move(p));
     }
+    // Busy connections all hold a request: wait for one to come free.
     if (busy_ >= std::max<std::size_t>(opts_.max_connections, 1)) {
       queue_.push_back(std::move(p));
       return;
