@@ -37,6 +37,8 @@ blocking_transport::create(std::string_view url, std::string worker_id,
 }
 
 blocking_transport::~blocking_transport() {
+  if (!async_ || !thread_.joinable())
+    return; // create() failed before the io thread started
   async_->close();
   // Let the close run before stopping the loop (one io thread: FIFO).
   std::promise<void> closed;
