@@ -441,3 +441,16 @@ TEST_CASE("concurrent requests overlap on several pooled connections") {
   CHECK(server.connections_accepted() >= 2);
   CHECK(server.connections_accepted() <= 4);
 }
+
+TEST_CASE("a token with a line break is refused instead of injected") {
+  loopback_server server([](const server_request&) { return json_ok("{}"); });
+  auto t = blocking_transport::create(server.url(), "w1", "tok\r\nX-Evil: 1",
+                                      fast_options());
+  REQUIRE(t);
+  (*t)->connect();
+  auto res = (*t)->send_result(make_result());
+  REQUIRE_FALSE(res);
+  CHECK(res.error().code == errc::invalid_value);
+  CHECK(res.error().message.find("X-Worker-Token") != std::string::npos);
+  CHECK(server.request_count() == 0);
+}
