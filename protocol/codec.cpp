@@ -10,8 +10,7 @@ namespace rxon {
 
 namespace detail {
 
-// -- paths and errors
-// ----------------------------------------------------------
+// -- paths and errors --------------------------------------------------------
 
 std::string path::str() const {
   // Collect the chain root-first; paths are short.
@@ -102,65 +101,71 @@ bool check_free_form(const json::value& v, const path& p, error& e) {
   return check_value(v, p.depth, p, e);
 }
 
-// -- scalar readers
-// ------------------------------------------------------------
+// -- scalar readers ----------------------------------------------------------
 
-bool read(const json::value& v, const path& p, std::string& out, error& e) {
+bool read(const json::value& v, const path& p, std::string& out,
+          decode_ctx& c) {
   if (!v.is_string()) {
-    e = wrong_type(p, "string");
+    c.err = wrong_type(p, "string");
     return false;
   }
-  out = v.as_string();
+  if (c.steal) // decode() owns the DOM: the string need not be copied
+    out = std::move(const_cast<std::string&>(v.as_string()));
+  else
+    out = v.as_string();
   return true;
 }
 
-bool read(const json::value& v, const path& p, int64_t& out, error& e) {
+bool read(const json::value& v, const path& p, int64_t& out, decode_ctx& c) {
   switch (v.type()) {
   case json::value::kind::integer:
     out = v.as_int();
     return true;
   case json::value::kind::uinteger:
-    e = out_of_range(p, "integer exceeds 64-bit signed range");
+    c.err = out_of_range(p, "integer exceeds 64-bit signed range");
     return false;
   case json::value::kind::number: {
     auto d = v.as_double();
     if (!std::isfinite(d) || std::trunc(d) != d) {
-      e = wrong_type(p, "integer");
+      c.err = wrong_type(p, "integer");
       return false;
     }
     if (d >= 0x1p63 || d < -0x1p63) {
-      e = out_of_range(p, "integer exceeds 64-bit signed range");
+      c.err = out_of_range(p, "integer exceeds 64-bit signed range");
       return false;
     }
     out = static_cast<int64_t>(d);
     return true;
   }
   default:
-    e = wrong_type(p, "integer");
+    c.err = wrong_type(p, "integer");
     return false;
   }
 }
 
-bool read(const json::value& v, const path& p, double& out, error& e) {
+bool read(const json::value& v, const path& p, double& out, decode_ctx& c) {
   if (!v.is_number()) { // bool is not a number on the wire
-    e = wrong_type(p, "number");
+    c.err = wrong_type(p, "number");
     return false;
   }
   out = v.as_double();
   return true;
 }
 
-bool read(const json::value& v, const path& p, json::value& out, error& e) {
-  if (!check_free_form(v, p, e))
+bool read(const json::value& v, const path& p, json::value& out,
+          decode_ctx& c) {
+  if (!check_free_form(v, p, c.err))
     return false;
-  out = v;
+  if (c.steal)
+    out = std::move(const_cast<json::value&>(v));
+  else
+    out = v;
   return true;
 }
 
 } // namespace detail
 
-// -- conformance names
-// ---------------------------------------------------------
+// -- conformance names -------------------------------------------------------
 
 namespace {
 

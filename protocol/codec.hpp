@@ -34,6 +34,10 @@ struct encode_options {
 template <class T>
 result<T> from_json(const json::value& v);
 
+/// Same, but may move strings and free-form values out of `v`.
+template <class T>
+result<T> from_json(json::value&& v);
+
 /// Writes a message as compact JSON.
 template <class T>
 void encode_to(const T& msg, std::string& out, const encode_options& opts = {});
@@ -48,7 +52,7 @@ result<T> decode(std::string_view text) {
   auto v = json::parse(text);
   if (!v)
     return std::move(v).error();
-  return from_json<T>(*v);
+  return from_json<T>(std::move(*v));
 }
 
 /// Returns the compact wire JSON of a message.
@@ -63,6 +67,8 @@ std::string encode(const T& msg, const encode_options& opts = {}) {
 #define RXON_CODEC_DECLARE(T)                                                  \
   template <>                                                                  \
   result<T> from_json<T>(const json::value& v);                                \
+  template <>                                                                  \
+  result<T> from_json<T>(json::value && v);                                    \
   template <>                                                                  \
   void encode_to<T>(const T& msg, std::string& out, const encode_options& o);  \
   template <>                                                                  \

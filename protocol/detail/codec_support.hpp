@@ -15,12 +15,12 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace rxon::detail {
 
-// -- paths
-// ---------------------------------------------------------------------
+// -- paths -------------------------------------------------------------------
 
 /// A field path kept on the stack while walking; rendered only on error.
 struct path {
@@ -46,8 +46,7 @@ error out_of_range(const path& p, std::string_view what);
 /// nothing deeper than json::max_depth overall, no integer beyond 64 bits.
 bool check_free_form(const json::value& v, const path& p, error& e);
 
-// -- field tables
-// --------------------------------------------------------------
+// -- field tables ------------------------------------------------------------
 
 template <class T, class M>
 struct field {
@@ -101,8 +100,14 @@ private:
   json::object::const_iterator end_;
 };
 
-// -- decoding
-// ------------------------------------------------------------------
+/// Decoder state: the first error, and whether values may be moved out of
+/// the DOM (decode() owns its DOM; from_json(const&) must copy).
+struct decode_ctx {
+  error err;
+  bool steal = false;
+};
+
+// -- decoding ----------------------------------------------------------------
 
 template <class T>
 struct is_map_t : std::false_type {};
@@ -126,22 +131,24 @@ constexpr std::string_view expected_name() {
     return "array";
 }
 
-bool read(const json::value& v, const path& p, std::string& out, error& e);
-bool read(const json::value& v, const path& p, int64_t& out, error& e);
-bool read(const json::value& v, const path& p, double& out, error& e);
-bool read(const json::value& v, const path& p, json::value& out, error& e);
+bool read(const json::value& v, const path& p, std::string& out, decode_ctx& c);
+bool read(const json::value& v, const path& p, int64_t& out, decode_ctx& c);
+bool read(const json::value& v, const path& p, double& out, decode_ctx& c);
+bool read(const json::value& v, const path& p, json::value& out, decode_ctx& c);
 template <class T>
-bool read(const json::value& v, const path& p, std::vector<T>& out, error& e);
+bool read(const json::value& v, const path& p, std::vector<T>& out,
+          decode_ctx& c);
 template <class T>
 bool read(const json::value& v, const path& p, std::map<std::string, T>& out,
-          error& e);
+          decode_ctx& c);
 template <is_model T>
-bool read(const json::value& v, const path& p, T& out, error& e);
+bool read(const json::value& v, const path& p, T& out, decode_ctx& c);
 
 template <class T>
-bool read(const json::value& v, const path& p, std::vector<T>& out, error& e) {
+bool read(const json::value& v, const path& p, std::vector<T>& out,
+          decode_ctx& c) {
   if (!v.is_array()) {
-    e = wrong_type(p, "array");
+    c.err = wrong_type(p, "array");
     return false;
   }
   const auto& items = v.as_array();
@@ -150,10 +157,10 @@ bool read(const json::value& v, const path& p, std::vector<T>& out, error& e) {
     auto ip = p.item(i);
     if (items[i].is_null()) {
       // An array keeps its nulls, so a null item is not "absent".
-      e = wrong_type(ip, expected_name<T>());
+      c.err = wrong_type(ip, expected_name<T>());
       return false;
     }
-    if (!read(items[i], ip, out[i], e))
+    if (!read(items[i], ip, out[i], c))
       return false;
   }
   return true;
@@ -161,62 +168,63 @@ bool read(const json::value& v, const path& p, std::vector<T>& out, error& e) {
 
 template <class T>
 bool read(const json::value& v, const path& p, std::map<std::string, T>& out,
-          error& e) {
+          decode_ctx& c) {
   if (!v.is_object()) {
-    e = wrong_type(p, "object");
+    c.err = wrong_type(p, "object");
     return false;
   }
   for (const auto& m : v.as_object()) {
     if (m.val.is_null())
       continue; // null members are absent, as on the wire
     auto mp = p.child(m.key);
-    if (!read(m.val, mp, out.emplace_hint(out.end(), m.key, T{})->second, e))
+    if (!read(m.val, mp, out.emplace_hint(out.end(), m.key, T{})->second, c))
       return false;
   }
   return true;
 }
 
 template <class T, class M>
-bool read_field(cursor& c, const path& p, T& out, const field<T, M>& f,
-                error& e) {
-  const json::value* v = c.get(f.name);
+bool read_field(cursor& cur, const path& p, T& out, const field<T, M>& f,
+                decode_ctx& c) {
+  const json::value* v = cur.get(f.name);
   if (v == nullptr || v->is_null()) {
     if (f.required) {
-      e = missing(p.child(f.name));
+      c.err = missing(p.child(f.name));
       return false;
     }
     return true;
   }
   auto& m = out.*f.member;
   if constexpr (is_optional_t<M>::value)
-    return read(*v, p.child(f.name), m.emplace(), e);
+    return read(*v, p.child(f.name), m.emplace(), c);
   else
-    return read(*v, p.child(f.name), m, e);
+    return read(*v, p.child(f.name), m, c);
 }
 
 template <is_model T>
-bool read(const json::value& v, const path& p, T& out, error& e) {
+bool read(const json::value& v, const path& p, T& out, decode_ctx& c) {
   static_assert(names_sorted(model<T>::fields), "fields must be sorted");
   if (!v.is_object()) {
-    e = wrong_type(p, "object");
+    c.err = wrong_type(p, "object");
     return false;
   }
-  cursor c{v.as_object()};
+  cursor cur{v.as_object()};
   return std::apply(
-      [&](const auto&... f) { return (read_field(c, p, out, f, e) && ...); },
+      [&](const auto&... f) { return (read_field(cur, p, out, f, c) && ...); },
       model<T>::fields);
 }
 
 /// from_json<T>: the top level must be an object.
 template <is_model T>
-result<T> decode_model(const json::value& v) {
+result<T> decode_model(const json::value& v, bool steal) {
   if (!v.is_object())
     return error{errc::wrong_type,
                  std::string{model<T>::name} + ": expected object"};
   T out;
-  error e;
-  if (!read(v, path{}, out, e))
-    return e;
+  decode_ctx c;
+  c.steal = steal;
+  if (!read(v, path{}, out, c))
+    return std::move(c.err);
   return out;
 }
 

@@ -7,8 +7,7 @@
 
 namespace rxon::detail {
 
-// -- encoding
-// ------------------------------------------------------------------
+// -- encoding ----------------------------------------------------------------
 
 /// Whether a member is written at all: absent optionals, nulls and
 /// non-finite numbers (which the reference turns into dropped nulls) are not.
@@ -111,8 +110,7 @@ void encode_model(const T& x, std::string& out, const encode_options& o) {
   write(w, x, o, true);
 }
 
-// -- DOM
-// -----------------------------------------------------------------------
+// -- DOM ---------------------------------------------------------------------
 
 inline json::value to_dom(const std::string& s) {
   return json::value{s};
@@ -168,8 +166,7 @@ json::value to_dom(const T& x) {
   return json::value{std::move(o)};
 }
 
-// -- encodability (what to_dict would reject)
-// ----------------------------------
+// -- encodability (what to_dict would reject) --------------------------------
 
 template <class M>
 bool check(const M&, const path&, error&) {
@@ -220,7 +217,11 @@ bool check(const T& x, const path& p, error& e) {
 #define RXON_CODEC_DEFINE(T)                                                   \
   template <>                                                                  \
   result<T> from_json<T>(const json::value& v) {                               \
-    return detail::decode_model<T>(v);                                         \
+    return detail::decode_model<T>(v, false);                                  \
+  }                                                                            \
+  template <>                                                                  \
+  result<T> from_json<T>(json::value && v) {                                   \
+    return detail::decode_model<T>(v, true);                                   \
   }                                                                            \
   template <>                                                                  \
   void encode_to<T>(const T& msg, std::string& out, const encode_options& o) { \

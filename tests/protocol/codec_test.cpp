@@ -81,8 +81,7 @@ std::string nested_arrays(int n, std::string_view inner) {
 
 } // namespace
 
-// -- spec §1 wire rules
-// --------------------------------------------------------
+// -- spec §1 wire rules ------------------------------------------------------
 
 TEST_CASE("minimal messages encode with their always-sent defaults") {
   worker_registration reg;
@@ -221,8 +220,7 @@ TEST_CASE("typed fields survive decode exactly") {
   CHECK(decode_ok<task_result>(encode(t)) == t);
 }
 
-// -- hostile input
-// -------------------------------------------------------------
+// -- hostile input -----------------------------------------------------------
 
 TEST_CASE("truncated or invalid JSON is an invalid_json error") {
   for (std::string_view text :
@@ -409,4 +407,18 @@ TEST_CASE("a string of several megabytes decodes and encodes intact") {
   auto back = decode_ok<task_payload>(text);
   CHECK(back.job_id == big);
   CHECK(encode(back) == text);
+}
+
+TEST_CASE("from_json copies from a borrowed DOM and moves from an owned one") {
+  const std::string text
+      = R"({"job_id":"job-with-a-long-identifier-0001","params":{"input":"s3://bucket/a/rather/long/key.mp4"},"task_id":"t","type":"x"})";
+  auto v = dom(text);
+  const auto before = v;
+  auto borrowed = from_json<task_payload>(v);
+  REQUIRE(borrowed.has_value());
+  CHECK(v == before);
+  auto owned = from_json<task_payload>(std::move(v));
+  REQUIRE(owned.has_value());
+  CHECK(*owned == *borrowed);
+  CHECK(encode(*owned) == encode(*borrowed));
 }
