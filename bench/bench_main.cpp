@@ -1,6 +1,7 @@
 #include "bench/bench.hpp"
 #include "bench/dispatch_bench.hpp"
 #include "bench/protocol_bench.hpp"
+#include "bench/transport_bench.hpp"
 
 #include <iostream>
 
@@ -13,10 +14,13 @@ int run(const std::vector<std::string>& args) {
       return run_protocol(rest);
     if (args[0] == "dispatch")
       return run_dispatch(rest);
+    if (args[0] == "transport")
+      return run_transport(rest);
   }
   std::cerr << "usage: rxon bench protocol [--json] [--seconds S]\n"
                "       rxon bench dispatch --holons N --tasks M [--durable] "
-               "[--json]\n";
+               "[--json]\n"
+               "       rxon bench transport [--loops N] [--json]\n";
   return 2;
 }
 
