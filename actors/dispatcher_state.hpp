@@ -137,7 +137,7 @@ private:
   using timer_heap
     = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
 
-  std::string next_id();
+  std::string next_id(int64_t now);
   void enqueue(task_entry& t, int64_t now, effects& fx);
   void make_pending(task_entry& t, int64_t now, effects& fx);
   bool try_push(task_entry& t, int64_t now, effects& fx);
@@ -168,6 +168,7 @@ private:
   std::mt19937_64 rng_;
   profile_registry profiles_;
   uint64_t next_seq_ = 1;
+  uint64_t id_seq_ = 0;
 
   std::unordered_map<std::string, std::unique_ptr<task_entry>> tasks_;
   std::unordered_map<std::string, std::unique_ptr<job_entry>> jobs_;

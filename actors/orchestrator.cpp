@@ -143,6 +143,10 @@ orchestrator::start(orchestrator_options opts) {
   return out;
 }
 
+uint64_t orchestrator::commits() const noexcept {
+  return impl_->writer ? impl_->writer->commits() : 0;
+}
+
 void orchestrator::flush() {
   if (!impl_->writer)
     return;

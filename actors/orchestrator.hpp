@@ -41,6 +41,9 @@ public:
   /// Blocks until every change so far is committed (tests, shutdown).
   void flush();
 
+  /// Group commits so far (0 without a store).
+  uint64_t commits() const noexcept;
+
   /// Tasks recovered from the store at start.
   std::size_t recovered_tasks() const noexcept { return recovered_; }
 

@@ -21,6 +21,7 @@ struct report {
   double p99_us = 0;
   double bytes_per_holon = 0;
   int64_t dispatched = -1;
+  int64_t commits = -1; ///< group commits (durable only)
   std::string error;
 };
 
@@ -68,6 +69,8 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  latency p50      %.2f us\n", r.p50_us);
   std::printf("  latency p99      %.2f us\n", r.p99_us);
   std::printf("  bytes per holon  %.0f\n", r.bytes_per_holon);
+  if (r.commits >= 0)
+    std::printf("  group commits    %lld\n", static_cast<long long>(r.commits));
   if (!r.error.empty())
     std::printf("  error            %s\n", r.error.c_str());
 }

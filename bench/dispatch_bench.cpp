@@ -187,7 +187,7 @@ report run_durable(int holons, int tasks) {
     o.flush();
   }
   auto rss_after = resident_bytes();
-  const int active = std::min(holons, 256);
+  const int active = std::min(holons, 2048);
   std::mt19937_64 rng{13};
   std::atomic<int> finished{0};
   std::promise<void> all_done;
@@ -260,6 +260,7 @@ report run_durable(int holons, int tasks) {
     out.error = "timed out";
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   out.tasks_per_s = finished.load() / secs;
+  out.commits = static_cast<int64_t>(o.commits());
   {
     std::lock_guard<std::mutex> g{lat_mtx};
     fill_percentiles(out, lat);
