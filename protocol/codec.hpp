@@ -59,6 +59,35 @@ std::string encode(const T& msg, const encode_options& opts = {}) {
   return out;
 }
 
+// Explicit specialisations, defined in codec_worker.cpp and codec_task.cpp.
+#define RXON_CODEC_DECLARE(T)                                                  \
+  template <>                                                                  \
+  result<T> from_json<T>(const json::value& v);                                \
+  template <>                                                                  \
+  void encode_to<T>(const T& msg, std::string& out, const encode_options& o);  \
+  template <>                                                                  \
+  json::value to_json<T>(const T& msg);
+
+RXON_CODEC_DECLARE(hardware_device)
+RXON_CODEC_DECLARE(device_usage)
+RXON_CODEC_DECLARE(resources_usage)
+RXON_CODEC_DECLARE(resources)
+RXON_CODEC_DECLARE(installed_artifact)
+RXON_CODEC_DECLARE(skill_info)
+RXON_CODEC_DECLARE(security_context)
+RXON_CODEC_DECLARE(worker_capabilities)
+RXON_CODEC_DECLARE(file_metadata)
+RXON_CODEC_DECLARE(worker_registration)
+RXON_CODEC_DECLARE(token_response)
+RXON_CODEC_DECLARE(worker_event)
+RXON_CODEC_DECLARE(worker_command)
+RXON_CODEC_DECLARE(task_payload)
+RXON_CODEC_DECLARE(task_error)
+RXON_CODEC_DECLARE(task_result)
+RXON_CODEC_DECLARE(heartbeat)
+
+#undef RXON_CODEC_DECLARE
+
 /// The message names used by the conformance vectors ("TaskPayload", ...):
 /// decodes `wire` as that message and returns its canonical JSON.
 result<std::string> canonical_roundtrip(std::string_view model_name,

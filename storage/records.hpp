@@ -85,12 +85,15 @@ struct event_record {
 
 /// Changes applied atomically, in one transaction. Puts are upserts of the
 /// whole row.
+/// The `= {}` initializers let callers write designated initializers such as
+/// `{.tasks = {t}}` under -Wextra. Appending keeps the meaning of applying
+/// the two batches one after the other.
 struct change_batch {
-  std::vector<job_record> jobs;
-  std::vector<task_record> tasks;
-  std::vector<holon_record> holons;
-  std::vector<std::string> removed_holons;
-  std::vector<event_record> events;
+  std::vector<job_record> jobs = {};
+  std::vector<task_record> tasks = {};
+  std::vector<holon_record> holons = {};
+  std::vector<std::string> removed_holons = {};
+  std::vector<event_record> events = {};
 
   bool empty() const noexcept {
     return jobs.empty() && tasks.empty() && holons.empty()

@@ -36,14 +36,14 @@ public:
   virtual result<std::vector<holon_record>> holons() = 0;
   /// Number of tasks per state.
   virtual result<std::map<task_state, int64_t>> task_counts() = 0;
-  virtual result<std::vector<event_record>>
-  events(const std::string& task_id) = 0;
+  virtual result<std::vector<event_record>> events(const std::string& task_id)
+      = 0;
 };
 
 enum class sync_mode { normal, full };
 
 struct sqlite_options {
-  std::string path;                   ///< file path, or ":memory:"
+  std::string path; ///< file path, or ":memory:"
   sync_mode synchronous = sync_mode::normal;
 };
 

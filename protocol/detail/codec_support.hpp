@@ -1,0 +1,223 @@
+#pragma once
+
+// Internal to the codec: field descriptors and the generic decode, encode,
+// DOM and encodability walkers that every model shares. Each model lists its
+// fields once, sorted by key (protocol/detail/codec_models.hpp), so decoding
+// is one merge walk over the (sorted) JSON object and encoding writes keys in
+// canonical order without a DOM.
+
+#include "protocol/codec.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace rxon::detail {
+
+// -- paths
+// ---------------------------------------------------------------------
+
+/// A field path kept on the stack while walking; rendered only on error.
+struct path {
+  const path* parent = nullptr;
+  std::string_view key; ///< member name or map key; unused for an index
+  std::size_t index = 0;
+  bool is_index = false;
+  int depth = 0; ///< JSON depth of the value at this path (top level = 0)
+
+  path child(std::string_view k) const {
+    return {this, k, 0, false, depth + 1};
+  }
+  path item(std::size_t i) const { return {this, {}, i, true, depth + 1}; }
+  /// E.g. `supported_skills[1].name`.
+  std::string str() const;
+};
+
+error missing(const path& p);
+error wrong_type(const path& p, std::string_view expected);
+error out_of_range(const path& p, std::string_view what);
+
+/// Checks that a free-form value at `p` can be encoded by the reference:
+/// nothing deeper than json::max_depth overall, no integer beyond 64 bits.
+bool check_free_form(const json::value& v, const path& p, error& e);
+
+// -- field tables
+// --------------------------------------------------------------
+
+template <class T, class M>
+struct field {
+  std::string_view name;
+  M T::*member;
+  bool required;
+};
+
+/// Specialised per model: `name` (conformance name) and `fields` (sorted by
+/// key); optionally `wire_fields` (declaration order, for SkillInfo).
+template <class T>
+struct model;
+
+template <class T>
+concept is_model = requires {
+  model<T>::fields;
+};
+
+template <class T>
+struct is_optional_t : std::false_type {};
+template <class T>
+struct is_optional_t<std::optional<T>> : std::true_type {};
+
+template <class Tuple>
+constexpr bool names_sorted(const Tuple& t) {
+  return std::apply(
+      [](const auto&... f) {
+        std::string_view names[] = {f.name...};
+        for (std::size_t i = 1; i < sizeof...(f); ++i)
+          if (!(names[i - 1] < names[i]))
+            return false;
+        return true;
+      },
+      t);
+}
+
+/// Merge-walks a sorted JSON object while fields are read in sorted order.
+class cursor {
+public:
+  explicit cursor(const json::object& o) : it_(o.begin()), end_(o.end()) {}
+  const json::value* get(std::string_view key) {
+    while (it_ != end_ && std::string_view{it_->key} < key)
+      ++it_;
+    if (it_ != end_ && it_->key == key)
+      return &(it_++)->val;
+    return nullptr;
+  }
+
+private:
+  json::object::const_iterator it_;
+  json::object::const_iterator end_;
+};
+
+// -- decoding
+// ------------------------------------------------------------------
+
+template <class T>
+struct is_map_t : std::false_type {};
+template <class T>
+struct is_map_t<std::map<std::string, T>> : std::true_type {};
+
+/// The JSON type a member of type T expects, for error messages.
+template <class T>
+constexpr std::string_view expected_name() {
+  if constexpr (std::is_same_v<T, std::string>)
+    return "string";
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return "integer";
+  else if constexpr (std::is_same_v<T, double>)
+    return "number";
+  else if constexpr (is_model<T> || is_map_t<T>::value)
+    return "object";
+  else if constexpr (std::is_same_v<T, json::value>)
+    return "a value";
+  else
+    return "array";
+}
+
+bool read(const json::value& v, const path& p, std::string& out, error& e);
+bool read(const json::value& v, const path& p, int64_t& out, error& e);
+bool read(const json::value& v, const path& p, double& out, error& e);
+bool read(const json::value& v, const path& p, json::value& out, error& e);
+template <class T>
+bool read(const json::value& v, const path& p, std::vector<T>& out, error& e);
+template <class T>
+bool read(const json::value& v, const path& p, std::map<std::string, T>& out,
+          error& e);
+template <is_model T>
+bool read(const json::value& v, const path& p, T& out, error& e);
+
+template <class T>
+bool read(const json::value& v, const path& p, std::vector<T>& out, error& e) {
+  if (!v.is_array()) {
+    e = wrong_type(p, "array");
+    return false;
+  }
+  const auto& items = v.as_array();
+  out.resize(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    auto ip = p.item(i);
+    if (items[i].is_null()) {
+      // An array keeps its nulls, so a null item is not "absent".
+      e = wrong_type(ip, expected_name<T>());
+      return false;
+    }
+    if (!read(items[i], ip, out[i], e))
+      return false;
+  }
+  return true;
+}
+
+template <class T>
+bool read(const json::value& v, const path& p, std::map<std::string, T>& out,
+          error& e) {
+  if (!v.is_object()) {
+    e = wrong_type(p, "object");
+    return false;
+  }
+  for (const auto& m : v.as_object()) {
+    if (m.val.is_null())
+      continue; // null members are absent, as on the wire
+    auto mp = p.child(m.key);
+    if (!read(m.val, mp, out.emplace_hint(out.end(), m.key, T{})->second, e))
+      return false;
+  }
+  return true;
+}
+
+template <class T, class M>
+bool read_field(cursor& c, const path& p, T& out, const field<T, M>& f,
+                error& e) {
+  const json::value* v = c.get(f.name);
+  if (v == nullptr || v->is_null()) {
+    if (f.required) {
+      e = missing(p.child(f.name));
+      return false;
+    }
+    return true;
+  }
+  auto& m = out.*f.member;
+  if constexpr (is_optional_t<M>::value)
+    return read(*v, p.child(f.name), m.emplace(), e);
+  else
+    return read(*v, p.child(f.name), m, e);
+}
+
+template <is_model T>
+bool read(const json::value& v, const path& p, T& out, error& e) {
+  static_assert(names_sorted(model<T>::fields), "fields must be sorted");
+  if (!v.is_object()) {
+    e = wrong_type(p, "object");
+    return false;
+  }
+  cursor c{v.as_object()};
+  return std::apply(
+      [&](const auto&... f) { return (read_field(c, p, out, f, e) && ...); },
+      model<T>::fields);
+}
+
+/// from_json<T>: the top level must be an object.
+template <is_model T>
+result<T> decode_model(const json::value& v) {
+  if (!v.is_object())
+    return error{errc::wrong_type,
+                 std::string{model<T>::name} + ": expected object"};
+  T out;
+  error e;
+  if (!read(v, path{}, out, e))
+    return e;
+  return out;
+}
+
+} // namespace rxon::detail

@@ -1,0 +1,111 @@
+#include "storage/schema.hpp"
+
+#include "storage/sqlite_handle.hpp"
+
+#include <array>
+#include <string>
+
+namespace rxon::storage {
+
+namespace {
+
+// Append new steps; never edit a released one.
+constexpr std::array<const char*, 1> steps = {
+    // v1: everything.
+    R"sql(
+CREATE TABLE jobs (
+  job_id     TEXT PRIMARY KEY NOT NULL,
+  owner      TEXT NOT NULL,
+  metadata   TEXT,
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX jobs_by_created ON jobs(created_ms DESC, job_id);
+CREATE INDEX jobs_by_owner ON jobs(owner, created_ms DESC, job_id);
+
+CREATE TABLE tasks (
+  task_id          TEXT PRIMARY KEY NOT NULL,
+  job_id           TEXT NOT NULL REFERENCES jobs(job_id),
+  type             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('pending', 'assigned',
+                     'running', 'success', 'failure', 'cancelled', 'timeout',
+                     'quarantined')),
+  attempts         INTEGER NOT NULL,
+  max_attempts     INTEGER NOT NULL,
+  holon_id         TEXT NOT NULL,
+  lease_expiry_ms  INTEGER NOT NULL,
+  not_before_ms    INTEGER NOT NULL,
+  priority         REAL NOT NULL,
+  deadline_ms      INTEGER,
+  max_cost         REAL,
+  params           TEXT,
+  requirements     TEXT,
+  skill            TEXT,
+  result           TEXT,
+  error            TEXT,
+  origin_worker_id TEXT NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL
+);
+CREATE INDEX tasks_by_job ON tasks(job_id, created_ms, task_id);
+CREATE INDEX tasks_by_state ON tasks(state);
+
+CREATE TABLE holons (
+  holon_id      TEXT PRIMARY KEY NOT NULL,
+  parent_id     TEXT NOT NULL,
+  registration  TEXT,
+  registered_ms INTEGER NOT NULL
+);
+
+CREATE TABLE events (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts_ms    INTEGER NOT NULL,
+  kind     TEXT NOT NULL,
+  job_id   TEXT NOT NULL,
+  task_id  TEXT NOT NULL,
+  holon_id TEXT NOT NULL,
+  data     TEXT
+);
+CREATE INDEX events_by_task ON events(task_id);
+)sql",
+};
+
+result<int> user_version(sqlite3* db) {
+  auto stmt = sqlite::prepare(db, "PRAGMA user_version");
+  if (!stmt)
+    return std::move(stmt).error();
+  int rc = sqlite3_step(stmt->get());
+  if (rc != SQLITE_ROW)
+    return sqlite::fail(db, "PRAGMA user_version", rc);
+  return sqlite3_column_int(stmt->get(), 0);
+}
+
+} // namespace
+
+int latest_schema_version() noexcept {
+  return static_cast<int>(steps.size());
+}
+
+status migrate(sqlite3* db) {
+  auto version = user_version(db);
+  if (!version)
+    return std::move(version).error();
+  if (*version > latest_schema_version() || *version < 0)
+    return error{errc::unavailable,
+                 "sqlite: database schema version " + std::to_string(*version)
+                     + " is not supported by this build (latest "
+                     + std::to_string(latest_schema_version()) + ")"};
+  for (int v = *version; v < latest_schema_version(); ++v) {
+    std::string sql = "BEGIN IMMEDIATE;";
+    sql += steps[static_cast<std::size_t>(v)];
+    sql += "PRAGMA user_version = " + std::to_string(v + 1) + "; COMMIT;";
+    if (auto st = sqlite::exec(db, sql.c_str(), "migration"); !st) {
+      (void)sqlite::exec(db, "ROLLBACK");
+      return error{st.error().code, "schema migration to v"
+                                        + std::to_string(v + 1) + ": "
+                                        + st.error().message};
+    }
+  }
+  return {};
+}
+
+} // namespace rxon::storage

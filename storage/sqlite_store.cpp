@@ -1,0 +1,376 @@
+#include "storage/schema.hpp"
+#include "storage/sqlite_handle.hpp"
+#include "storage/sqlite_rows.hpp"
+#include "storage/store.hpp"
+#include "storage/validation.hpp"
+
+#include <array>
+#include <string>
+#include <utility>
+
+namespace rxon::storage {
+
+namespace {
+
+using sqlite::read_event;
+using sqlite::read_holon;
+using sqlite::read_job;
+using sqlite::read_task;
+using sqlite::stmt_ptr;
+
+// Column lists shared by the upserts and the selects, in the same order.
+#define RXON_TASK_COLUMNS                                                      \
+  "task_id, job_id, type, state, attempts, max_attempts, holon_id, "           \
+  "lease_expiry_ms, not_before_ms, priority, deadline_ms, max_cost, params, "  \
+  "requirements, skill, result, error, origin_worker_id, created_ms, "         \
+  "updated_ms"
+#define RXON_JOB_COLUMNS "job_id, owner, metadata, created_ms"
+#define RXON_HOLON_COLUMNS "holon_id, parent_id, registration, registered_ms"
+#define RXON_EVENT_COLUMNS "ts_ms, kind, job_id, task_id, holon_id, data"
+
+constexpr const char* sql_upsert_task
+    = "INSERT INTO tasks(" RXON_TASK_COLUMNS
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+      "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) "
+      "ON CONFLICT(task_id) DO UPDATE SET job_id = excluded.job_id, "
+      "type = excluded.type, state = excluded.state, "
+      "attempts = excluded.attempts, max_attempts = excluded.max_attempts, "
+      "holon_id = excluded.holon_id, lease_expiry_ms = "
+      "excluded.lease_expiry_ms, "
+      "not_before_ms = excluded.not_before_ms, priority = excluded.priority, "
+      "deadline_ms = excluded.deadline_ms, max_cost = excluded.max_cost, "
+      "params = excluded.params, requirements = excluded.requirements, "
+      "skill = excluded.skill, result = excluded.result, error = "
+      "excluded.error, "
+      "origin_worker_id = excluded.origin_worker_id, "
+      "created_ms = excluded.created_ms, updated_ms = excluded.updated_ms";
+constexpr const char* sql_upsert_job
+    = "INSERT INTO jobs(" RXON_JOB_COLUMNS ") VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(job_id) DO UPDATE SET owner = excluded.owner, "
+      "metadata = excluded.metadata, created_ms = excluded.created_ms";
+constexpr const char* sql_upsert_holon
+    = "INSERT INTO holons(" RXON_HOLON_COLUMNS ") VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(holon_id) DO UPDATE SET parent_id = excluded.parent_id, "
+      "registration = excluded.registration, "
+      "registered_ms = excluded.registered_ms";
+
+// Indexes into sqlite_store::stmts_.
+enum stmt_id : std::size_t {
+  begin_tx,
+  commit_tx,
+  rollback_tx,
+  upsert_job,
+  upsert_task,
+  upsert_holon,
+  delete_holon,
+  insert_event,
+  select_task,
+  select_job,
+  select_tasks_of_job,
+  select_jobs,
+  select_jobs_of_owner,
+  select_holons,
+  select_task_counts,
+  select_events,
+  select_unfinished,
+  stmt_count,
+};
+
+constexpr std::array<const char*, stmt_count> stmt_sql = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    sql_upsert_job,
+    sql_upsert_task,
+    sql_upsert_holon,
+    "DELETE FROM holons WHERE holon_id = ?1",
+    "INSERT INTO events(" RXON_EVENT_COLUMNS
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE task_id = ?1",
+    "SELECT " RXON_JOB_COLUMNS " FROM jobs WHERE job_id = ?1",
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE job_id = ?1 "
+    "ORDER BY created_ms, task_id",
+    "SELECT " RXON_JOB_COLUMNS " FROM jobs ORDER BY created_ms DESC, job_id "
+    "LIMIT ?1 OFFSET ?2",
+    "SELECT " RXON_JOB_COLUMNS " FROM jobs WHERE owner = ?3 "
+    "ORDER BY created_ms DESC, job_id LIMIT ?1 OFFSET ?2",
+    "SELECT " RXON_HOLON_COLUMNS " FROM holons ORDER BY holon_id",
+    "SELECT state, count(*) FROM tasks GROUP BY state",
+    "SELECT " RXON_EVENT_COLUMNS " FROM events WHERE task_id = ?1 ORDER BY id",
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state IN ('pending', "
+    "'assigned', 'running') ORDER BY task_id",
+};
+
+class sqlite_store final : public store {
+public:
+  status open(const sqlite_options& opts);
+
+  status apply(const change_batch& batch) override;
+  result<std::vector<task_record>> unfinished_tasks() override {
+    return rows(select_unfinished, read_task);
+  }
+  result<std::optional<task_record>> task(const std::string& id) override {
+    return one(select_task, id, read_task);
+  }
+  result<std::optional<job_record>> job(const std::string& id) override {
+    return one(select_job, id, read_job);
+  }
+  result<std::vector<task_record>>
+  tasks_of_job(const std::string& job_id) override {
+    bind_text(select_tasks_of_job, 1, job_id);
+    return rows(select_tasks_of_job, read_task);
+  }
+  result<std::vector<job_record>> jobs(const std::string& owner,
+                                       std::size_t limit,
+                                       std::size_t offset) override;
+  result<std::vector<holon_record>> holons() override {
+    return rows(select_holons, read_holon);
+  }
+  result<std::map<task_state, int64_t>> task_counts() override;
+  result<std::vector<event_record>>
+  events(const std::string& task_id) override {
+    bind_text(select_events, 1, task_id);
+    return rows(select_events, read_event);
+  }
+
+private:
+  sqlite3_stmt* stmt(stmt_id id) const { return stmts_[id].get(); }
+
+  void bind_text(stmt_id id, int i, const std::string& s) {
+    sqlite3_bind_text(stmt(id), i, s.data(), static_cast<int>(s.size()),
+                      SQLITE_STATIC);
+  }
+  /// Binds `v` as canonical JSON text kept in `buf` until the next bind.
+  void bind_json(stmt_id id, int i, const json::value& v, std::string& buf) {
+    if (v.is_null()) {
+      sqlite3_bind_null(stmt(id), i);
+      return;
+    }
+    buf.clear();
+    json::write(v, buf);
+    bind_text(id, i, buf);
+  }
+
+  /// Steps a write statement once; resets it.
+  status step(stmt_id id, const char* what) {
+    sqlite::reset_guard guard{stmt(id)};
+    if (int rc = sqlite3_step(stmt(id)); rc != SQLITE_DONE)
+      return sqlite::fail(db_.get(), what, rc);
+    return {};
+  }
+
+  /// Collects every row of a (bound) select; resets it.
+  template <class Rec>
+  result<std::vector<Rec>> rows(stmt_id id, result<Rec> (*read)(sqlite3_stmt*));
+
+  template <class Rec>
+  result<std::optional<Rec>> one(stmt_id id, const std::string& key,
+                                 result<Rec> (*read)(sqlite3_stmt*)) {
+    bind_text(id, 1, key);
+    sqlite::reset_guard guard{stmt(id)};
+    int rc = sqlite3_step(stmt(id));
+    if (rc == SQLITE_DONE)
+      return std::optional<Rec>{};
+    if (rc != SQLITE_ROW)
+      return sqlite::fail(db_.get(), stmt_sql[id], rc);
+    auto rec = read(stmt(id));
+    if (!rec)
+      return std::move(rec).error();
+    return std::optional<Rec>{std::move(*rec)};
+  }
+
+  status put_job(const job_record& j);
+  status put_task(const task_record& t);
+  status put_holon(const holon_record& h);
+  status put_event(const event_record& e);
+
+  sqlite::db_ptr db_;
+  std::array<stmt_ptr, stmt_count> stmts_;
+  std::array<std::string, 5> json_buf_;
+};
+
+template <class Rec>
+result<std::vector<Rec>>
+sqlite_store::rows(stmt_id id, result<Rec> (*read)(sqlite3_stmt*)) {
+  sqlite::reset_guard guard{stmt(id)};
+  std::vector<Rec> out;
+  for (;;) {
+    int rc = sqlite3_step(stmt(id));
+    if (rc == SQLITE_DONE)
+      return out;
+    if (rc != SQLITE_ROW)
+      return sqlite::fail(db_.get(), stmt_sql[id], rc);
+    auto rec = read(stmt(id));
+    if (!rec)
+      return std::move(rec).error();
+    out.push_back(std::move(*rec));
+  }
+}
+
+status sqlite_store::open(const sqlite_options& opts) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(opts.path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                               | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  db_.reset(raw);
+  if (rc != SQLITE_OK)
+    return sqlite::fail(db_.get(), "open '" + opts.path + "'", rc);
+  sqlite3_extended_result_codes(db_.get(), 1);
+  // A busy database (e.g. an external sqlite3 shell writing) is waited on
+  // for up to 5 s before a statement fails.
+  sqlite3_busy_timeout(db_.get(), 5000);
+  const char* sync = opts.synchronous == sync_mode::full
+                         ? "PRAGMA synchronous = FULL"
+                         : "PRAGMA synchronous = NORMAL";
+  for (const char* sql :
+       {"PRAGMA journal_mode = WAL", sync, "PRAGMA foreign_keys = ON"})
+    if (auto st = sqlite::exec(db_.get(), sql); !st)
+      return st;
+  if (auto st = migrate(db_.get()); !st)
+    return st;
+  for (std::size_t i = 0; i < stmt_count; ++i) {
+    auto s = sqlite::prepare(db_.get(), stmt_sql[i]);
+    if (!s)
+      return std::move(s).error();
+    stmts_[i] = std::move(*s);
+  }
+  return {};
+}
+
+status sqlite_store::put_job(const job_record& j) {
+  bind_text(upsert_job, 1, j.job_id);
+  bind_text(upsert_job, 2, j.owner);
+  bind_json(upsert_job, 3, j.metadata, json_buf_[0]);
+  sqlite3_bind_int64(stmt(upsert_job), 4, j.created_ms);
+  return step(upsert_job, "upsert job");
+}
+
+status sqlite_store::put_task(const task_record& t) {
+  auto* s = stmt(upsert_task);
+  bind_text(upsert_task, 1, t.task_id);
+  bind_text(upsert_task, 2, t.job_id);
+  bind_text(upsert_task, 3, t.type);
+  sqlite3_bind_text(s, 4, to_string(t.state), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 5, t.attempts);
+  sqlite3_bind_int(s, 6, t.max_attempts);
+  bind_text(upsert_task, 7, t.holon_id);
+  sqlite3_bind_int64(s, 8, t.lease_expiry_ms);
+  sqlite3_bind_int64(s, 9, t.not_before_ms);
+  sqlite3_bind_double(s, 10, t.priority);
+  if (t.deadline_ms)
+    sqlite3_bind_int64(s, 11, *t.deadline_ms);
+  else
+    sqlite3_bind_null(s, 11);
+  if (t.max_cost)
+    sqlite3_bind_double(s, 12, *t.max_cost);
+  else
+    sqlite3_bind_null(s, 12);
+  bind_json(upsert_task, 13, t.params, json_buf_[0]);
+  bind_json(upsert_task, 14, t.requirements, json_buf_[1]);
+  bind_json(upsert_task, 15, t.skill, json_buf_[2]);
+  bind_json(upsert_task, 16, t.result, json_buf_[3]);
+  bind_json(upsert_task, 17, t.error, json_buf_[4]);
+  bind_text(upsert_task, 18, t.origin_worker_id);
+  sqlite3_bind_int64(s, 19, t.created_ms);
+  sqlite3_bind_int64(s, 20, t.updated_ms);
+  return step(upsert_task, "upsert task");
+}
+
+status sqlite_store::put_holon(const holon_record& h) {
+  bind_text(upsert_holon, 1, h.holon_id);
+  bind_text(upsert_holon, 2, h.parent_id);
+  bind_json(upsert_holon, 3, h.registration, json_buf_[0]);
+  sqlite3_bind_int64(stmt(upsert_holon), 4, h.registered_ms);
+  return step(upsert_holon, "upsert holon");
+}
+
+status sqlite_store::put_event(const event_record& e) {
+  sqlite3_bind_int64(stmt(insert_event), 1, e.ts_ms);
+  bind_text(insert_event, 2, e.kind);
+  bind_text(insert_event, 3, e.job_id);
+  bind_text(insert_event, 4, e.task_id);
+  bind_text(insert_event, 5, e.holon_id);
+  bind_json(insert_event, 6, e.data, json_buf_[0]);
+  return step(insert_event, "insert event");
+}
+
+// Order (shared with the memory twin): jobs, tasks, holon puts, holon
+// removals, events.
+status sqlite_store::apply(const change_batch& batch) {
+  if (batch.empty())
+    return {};
+  if (auto st = validate(batch); !st)
+    return st;
+  sqlite::transaction tx{db_.get(), stmt(begin_tx), stmt(commit_tx),
+                         stmt(rollback_tx)};
+  if (auto st = tx.begin(); !st)
+    return st;
+  for (const auto& j : batch.jobs)
+    if (auto st = put_job(j); !st)
+      return error{st.error().code,
+                   "job '" + j.job_id + "': " + st.error().message};
+  for (const auto& t : batch.tasks)
+    if (auto st = put_task(t); !st)
+      return error{st.error().code,
+                   "task '" + t.task_id + "': " + st.error().message};
+  for (const auto& h : batch.holons)
+    if (auto st = put_holon(h); !st)
+      return error{st.error().code,
+                   "holon '" + h.holon_id + "': " + st.error().message};
+  for (const auto& id : batch.removed_holons) {
+    bind_text(delete_holon, 1, id);
+    if (auto st = step(delete_holon, "delete holon"); !st)
+      return st;
+  }
+  for (const auto& e : batch.events)
+    if (auto st = put_event(e); !st)
+      return st;
+  return tx.commit();
+}
+
+result<std::vector<job_record>> sqlite_store::jobs(const std::string& owner,
+                                                   std::size_t limit,
+                                                   std::size_t offset) {
+  auto id = owner.empty() ? select_jobs : select_jobs_of_owner;
+  // SQLite takes LIMIT as a signed 64-bit value; larger means "all".
+  auto clamp = [](std::size_t n) {
+    return n > static_cast<std::size_t>(INT64_MAX) ? INT64_MAX
+                                                   : static_cast<int64_t>(n);
+  };
+  sqlite3_bind_int64(stmt(id), 1, clamp(limit));
+  sqlite3_bind_int64(stmt(id), 2, clamp(offset));
+  if (!owner.empty())
+    bind_text(id, 3, owner);
+  return rows(id, read_job);
+}
+
+result<std::map<task_state, int64_t>> sqlite_store::task_counts() {
+  sqlite::reset_guard guard{stmt(select_task_counts)};
+  std::map<task_state, int64_t> out;
+  for (;;) {
+    int rc = sqlite3_step(stmt(select_task_counts));
+    if (rc == SQLITE_DONE)
+      return out;
+    if (rc != SQLITE_ROW)
+      return sqlite::fail(db_.get(), "task counts", rc);
+    auto name = sqlite::column_text(stmt(select_task_counts), 0);
+    auto state = parse_task_state(name);
+    if (!state)
+      return error{errc::internal,
+                   "sqlite: corrupt row in tasks: state: unknown state '" + name
+                       + "'"};
+    out[*state] = sqlite3_column_int64(stmt(select_task_counts), 1);
+  }
+}
+
+} // namespace
+
+result<std::unique_ptr<store>> open_sqlite_store(const sqlite_options& opts) {
+  auto st = std::make_unique<sqlite_store>();
+  if (auto ok = st->open(opts); !ok)
+    return ok.error();
+  return std::unique_ptr<store>{std::move(st)};
+}
+
+} // namespace rxon::storage

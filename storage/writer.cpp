@@ -1,0 +1,215 @@
+#include "storage/writer.hpp"
+
+#include "storage/validation.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace rxon::storage {
+
+namespace {
+
+std::size_t size_of(const change_batch& b) noexcept {
+  return b.jobs.size() + b.tasks.size() + b.holons.size()
+         + b.removed_holons.size() + b.events.size();
+}
+
+/// Keeps only the last upsert of each id; the survivors keep the position
+/// of their last occurrence, so the batch means the same as before.
+template <class Rec, class Id>
+void keep_last(std::vector<Rec>& recs, Id id_of) {
+  if (recs.size() < 2)
+    return;
+  std::unordered_map<std::string_view, std::size_t> last;
+  last.reserve(recs.size());
+  for (std::size_t i = 0; i < recs.size(); ++i)
+    last[id_of(recs[i])] = i;
+  if (last.size() == recs.size())
+    return;
+  std::vector<Rec> out;
+  out.reserve(last.size());
+  for (std::size_t i = 0; i < recs.size(); ++i)
+    if (last.at(id_of(recs[i])) == i)
+      out.push_back(std::move(recs[i]));
+  recs = std::move(out);
+}
+
+void collapse(change_batch& b) {
+  keep_last(b.jobs,
+            [](const job_record& j) -> std::string_view { return j.job_id; });
+  keep_last(b.tasks,
+            [](const task_record& t) -> std::string_view { return t.task_id; });
+  keep_last(b.holons, [](const holon_record& h) -> std::string_view {
+    return h.holon_id;
+  });
+}
+
+template <class F, class... Ts>
+void run_guarded(F& fn, Ts&&... xs) noexcept {
+  try {
+    fn(std::forward<Ts>(xs)...);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rxon storage writer: callback threw: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "rxon storage writer: callback threw\n");
+  }
+}
+
+} // namespace
+
+struct writer::impl {
+  /// A submission (batch + done) or, when `reader` is set, a read barrier.
+  struct item {
+    change_batch batch;
+    done_fn done;
+    std::function<void(store&)> reader;
+  };
+
+  std::unique_ptr<store> store_;
+  writer_options opts_;
+  std::mutex mtx_;
+  std::condition_variable cv_;
+  std::deque<item> queue_;         // guarded by mtx_
+  std::size_t queued_changes_ = 0; // guarded by mtx_
+  std::size_t queued_reads_ = 0;   // guarded by mtx_
+  bool stopping_ = false;          // guarded by mtx_
+  std::atomic<uint64_t> commits_{0};
+  std::thread thread_;
+
+  impl(std::unique_ptr<store> st, writer_options opts)
+      : store_(std::move(st)), opts_(opts) {
+    if (opts_.max_changes == 0)
+      opts_.max_changes = 1;
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void push(item it) {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      queued_changes_ += size_of(it.batch);
+      queued_reads_ += it.reader ? 1 : 0;
+      queue_.push_back(std::move(it));
+    }
+    cv_.notify_one();
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+
+  /// Takes everything queued, after waiting up to max_delay for more unless
+  /// a read or a full group is already waiting. Empty means "stop".
+  std::deque<item> take() {
+    std::unique_lock<std::mutex> lock{mtx_};
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    auto ready = [&] {
+      return stopping_ || queued_reads_ > 0
+             || queued_changes_ >= opts_.max_changes;
+    };
+    if (!ready() && opts_.max_delay.count() > 0)
+      cv_.wait_for(lock, opts_.max_delay, ready);
+    std::deque<item> out;
+    out.swap(queue_);
+    queued_changes_ = 0;
+    queued_reads_ = 0;
+    return out;
+  }
+
+  void run() {
+    for (;;) {
+      auto items = take();
+      if (items.empty())
+        return;
+      std::size_t first = 0;
+      std::size_t changes = 0;
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        if (items[i].reader) {
+          commit(items, first, i);
+          run_guarded(items[i].reader, *store_);
+          first = i + 1;
+          changes = 0;
+          continue;
+        }
+        auto n = size_of(items[i].batch);
+        if (changes > 0 && changes + n > opts_.max_changes) {
+          commit(items, first, i);
+          first = i;
+          changes = 0;
+        }
+        changes += n;
+      }
+      commit(items, first, items.size());
+    }
+  }
+
+  /// Commits items [first, last) in one transaction, then runs their
+  /// callbacks in submission order. A submission that fails validation is
+  /// left out and gets its own error; a failed transaction fails the group.
+  void commit(std::deque<item>& items, std::size_t first, std::size_t last) {
+    if (first == last)
+      return;
+    std::vector<status> rejected(last - first);
+    change_batch group;
+    for (std::size_t i = first; i < last; ++i) {
+      if (auto st = validate(items[i].batch); !st)
+        rejected[i - first] = std::move(st);
+      else
+        group.append(std::move(items[i].batch));
+    }
+    collapse(group);
+    status st;
+    if (!group.empty()) {
+      st = store_->apply(group);
+      if (st)
+        commits_.fetch_add(1, std::memory_order_relaxed);
+    }
+    for (std::size_t i = first; i < last; ++i)
+      if (items[i].done)
+        run_guarded(items[i].done,
+                    rejected[i - first] ? st : rejected[i - first]);
+  }
+};
+
+writer::writer(std::unique_ptr<store> st, writer_options opts)
+    : impl_(std::make_unique<impl>(std::move(st), opts)) {}
+
+writer::~writer() {
+  impl_->stop();
+}
+
+void writer::submit(change_batch batch, done_fn done) {
+  impl_->push({std::move(batch), std::move(done), {}});
+}
+
+void writer::read(std::function<void(store&)> fn) {
+  if (!fn)
+    fn = [](store&) {};
+  impl_->push({{}, {}, std::move(fn)});
+}
+
+void writer::flush() {
+  std::promise<void> done;
+  auto fut = done.get_future();
+  read([&done](store&) { done.set_value(); });
+  fut.wait();
+}
+
+uint64_t writer::commits() const noexcept {
+  return impl_->commits_.load(std::memory_order_relaxed);
+}
+
+} // namespace rxon::storage

@@ -1,0 +1,290 @@
+// The same cases run on the memory twin and on a SQLite file; each asserts
+// the same expected results, so both stores behave identically.
+
+#include "storage/store.hpp"
+#include "tests/storage/storage_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+
+using namespace rxon;
+using namespace rxon::storage;
+using namespace rxon::storage::test;
+
+namespace {
+
+template <class T>
+T get(result<T> r) {
+  if (!r)
+    FAIL(r.error().message);
+  return std::move(*r);
+}
+
+void ok(const status& st) {
+  if (!st)
+    FAIL(st.error().message);
+}
+
+struct memory_kind {
+  static std::unique_ptr<store> open(const temp_dir&) {
+    return make_memory_store();
+  }
+};
+
+struct sqlite_kind {
+  static std::unique_ptr<store> open(const temp_dir& dir) {
+    return get(open_sqlite_store({dir.file("rxon.db")}));
+  }
+};
+
+template <class Kind>
+struct fixture {
+  temp_dir dir;
+  std::unique_ptr<store> st;
+  fixture() {
+    REQUIRE(dir.ok());
+    st = Kind::open(dir);
+    REQUIRE(st != nullptr);
+  }
+};
+
+std::vector<std::string> ids(const std::vector<task_record>& ts) {
+  std::vector<std::string> out;
+  for (const auto& t : ts)
+    out.push_back(t.task_id);
+  return out;
+}
+
+std::vector<std::string> ids(const std::vector<job_record>& js) {
+  std::vector<std::string> out;
+  for (const auto& j : js)
+    out.push_back(j.job_id);
+  return out;
+}
+
+} // namespace
+
+TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("job-1")};
+  b.tasks = {make_task("t1"), make_task("t2")};
+  b.tasks[1].deadline_ms.reset();
+  b.tasks[1].max_cost.reset();
+  b.tasks[1].result = json::object{{"out", "s3://x"}};
+  b.tasks[1].error = json::object{{"code", "TRANSIENT_ERROR"}};
+  b.holons = {make_holon("holon-a")};
+  b.events = {make_event("t1", "task_created"),
+              make_event("t1", "task_assigned", 2001),
+              make_event("t2", "task_created")};
+  ok(f.st->apply(b));
+  CHECK(get(f.st->job("job-1")) == b.jobs[0]);
+  CHECK(get(f.st->task("t1")) == b.tasks[0]);
+  CHECK(get(f.st->task("t2")) == b.tasks[1]);
+  CHECK(get(f.st->holons()) == b.holons);
+  CHECK(get(f.st->events("t1"))
+        == std::vector<event_record>{b.events[0], b.events[1]});
+  CHECK(get(f.st->events("t2")) == std::vector<event_record>{b.events[2]});
+  CHECK(get(f.st->tasks_of_job("job-1")) == b.tasks);
+}
+
+TEST_CASE_TEMPLATE("missing records read as empty", Kind, memory_kind,
+                   sqlite_kind) {
+  fixture<Kind> f;
+  CHECK_FALSE(get(f.st->task("nope")).has_value());
+  CHECK_FALSE(get(f.st->job("nope")).has_value());
+  CHECK(get(f.st->tasks_of_job("nope")).empty());
+  CHECK(get(f.st->events("nope")).empty());
+  CHECK(get(f.st->holons()).empty());
+  CHECK(get(f.st->unfinished_tasks()).empty());
+  CHECK(get(f.st->task_counts()).empty());
+  CHECK(get(f.st->jobs("", 10, 0)).empty());
+  ok(f.st->apply(change_batch{}));
+}
+
+TEST_CASE_TEMPLATE("an upsert overwrites the whole row", Kind, memory_kind,
+                   sqlite_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("job-1"), make_job("job-2", "bob", 7)};
+  b.tasks = {make_task("t1")};
+  b.holons = {make_holon("holon-a")};
+  ok(f.st->apply(b));
+  change_batch u;
+  u.jobs = {make_job("job-1", "carol", 2000)};
+  u.jobs[0].metadata = nullptr;
+  auto t = make_task("t1", "job-2", task_state::success, 3000);
+  t.params = json::array{1, 2};
+  t.requirements = nullptr;
+  t.deadline_ms.reset();
+  t.result = json::object{{"ok", true}};
+  t.holon_id = "holon-b";
+  u.tasks = {t};
+  auto h = make_holon("holon-a", 900);
+  h.parent_id = "parent-1";
+  u.holons = {h};
+  ok(f.st->apply(u));
+  CHECK(get(f.st->job("job-1")) == u.jobs[0]);
+  CHECK(get(f.st->task("t1")) == t);
+  CHECK(get(f.st->holons()) == std::vector<holon_record>{h});
+  CHECK(get(f.st->tasks_of_job("job-1")).empty());
+  CHECK(ids(get(f.st->tasks_of_job("job-2")))
+        == std::vector<std::string>{"t1"});
+  CHECK(ids(get(f.st->jobs("carol", 10, 0)))
+        == std::vector<std::string>{"job-1"});
+  CHECK(get(f.st->jobs("alice", 10, 0)).empty());
+}
+
+TEST_CASE_TEMPLATE("json columns read back in canonical form", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  auto j = make_job("job-1");
+  j.metadata = json::object{
+      {"drop", nullptr}, {"keep", json::array{nullptr}}, {"two", 2.0}};
+  auto t = make_task("t1");
+  t.params = json::object{{"nan", std::nan("")}, {"x", 1}};
+  ok(f.st->apply({.jobs = {j}, .tasks = {t}}));
+  auto meta = get(f.st->job("job-1"))->metadata;
+  CHECK(
+      meta
+      == json::value{json::object{{"keep", json::array{nullptr}}, {"two", 2}}});
+  CHECK(get(f.st->task("t1"))->params == json::value{json::object{{"x", 1}}});
+}
+
+TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("job-1")};
+  const task_state all[] = {
+      task_state::pending, task_state::assigned,    task_state::running,
+      task_state::success, task_state::failure,     task_state::cancelled,
+      task_state::timeout, task_state::quarantined,
+  };
+  for (auto s : all)
+    b.tasks.push_back(make_task(std::string{"t-"} + to_string(s), "job-1", s));
+  ok(f.st->apply(b));
+  CHECK(ids(get(f.st->unfinished_tasks()))
+        == std::vector<std::string>{"t-assigned", "t-pending", "t-running"});
+  // A task that finishes leaves the set; one requeued stays.
+  ok(f.st->apply(
+      {.tasks = {make_task("t-running", "job-1", task_state::success),
+                 make_task("t-assigned", "job-1", task_state::pending)}}));
+  CHECK(ids(get(f.st->unfinished_tasks()))
+        == std::vector<std::string>{"t-assigned", "t-pending"});
+  for (const auto& t : get(f.st->unfinished_tasks()))
+    CHECK_FALSE(is_terminal(t.state));
+}
+
+TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
+                   Kind, memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("j-a", "alice", 10), make_job("j-b", "bob", 30),
+            make_job("j-c", "alice", 20), make_job("j-d", "alice", 20),
+            make_job("j-e", "bob", 5)};
+  ok(f.st->apply(b));
+  using v = std::vector<std::string>;
+  CHECK(ids(get(f.st->jobs("", 100, 0)))
+        == v{"j-b", "j-c", "j-d", "j-a", "j-e"});
+  CHECK(ids(get(f.st->jobs("", 2, 0))) == v{"j-b", "j-c"});
+  CHECK(ids(get(f.st->jobs("", 2, 2))) == v{"j-d", "j-a"});
+  CHECK(ids(get(f.st->jobs("", 2, 4))) == v{"j-e"});
+  CHECK(get(f.st->jobs("", 2, 5)).empty());
+  CHECK(get(f.st->jobs("", 0, 0)).empty());
+  CHECK(ids(get(f.st->jobs("alice", 100, 0))) == v{"j-c", "j-d", "j-a"});
+  CHECK(ids(get(f.st->jobs("alice", 1, 1))) == v{"j-d"});
+  CHECK(ids(get(f.st->jobs("bob", std::numeric_limits<std::size_t>::max(), 0)))
+        == v{"j-b", "j-e"});
+  CHECK(get(f.st->jobs("mallory", 10, 0)).empty());
+}
+
+TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
+                   sqlite_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("job-1")};
+  b.tasks = {make_task("t1"), make_task("t2"), make_task("t3"),
+             make_task("t4", "job-1", task_state::failure)};
+  ok(f.st->apply(b));
+  using counts = std::map<task_state, int64_t>;
+  CHECK(get(f.st->task_counts())
+        == counts{{task_state::pending, 3}, {task_state::failure, 1}});
+  ok(f.st->apply({.tasks = {make_task("t1", "job-1", task_state::running),
+                            make_task("t2", "job-1", task_state::success),
+                            make_task("t4", "job-1", task_state::pending)}}));
+  CHECK(get(f.st->task_counts())
+        == counts{{task_state::pending, 2},
+                  {task_state::running, 1},
+                  {task_state::success, 1}});
+}
+
+TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply(
+      {.holons = {make_holon("h-b"), make_holon("h-a"), make_holon("h-c")}}));
+  ok(f.st->apply({.removed_holons = {"h-b", "never-there"}}));
+  auto hs = get(f.st->holons());
+  REQUIRE(hs.size() == 2);
+  CHECK(hs[0].holon_id == "h-a");
+  CHECK(hs[1].holon_id == "h-c");
+}
+
+TEST_CASE_TEMPLATE("a batch that fails part-way leaves nothing behind", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t0")}}));
+  change_batch b;
+  b.jobs = {make_job("job-2", "alice", 5000)};
+  b.tasks = {make_task("t0", "job-1", task_state::success),
+             make_task("t1", "job-2"), make_task("t2", "no-such-job")};
+  b.holons = {make_holon("h1")};
+  b.events = {make_event("t1", "task_created")};
+  auto st = f.st->apply(b);
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().code == errc::conflict);
+  CHECK(st.error().message.find("t2") != std::string::npos);
+  CHECK_FALSE(get(f.st->job("job-2")).has_value());
+  CHECK(get(f.st->task("t0"))->state == task_state::pending);
+  CHECK_FALSE(get(f.st->task("t1")).has_value());
+  CHECK(get(f.st->holons()).empty());
+  CHECK(get(f.st->events("t1")).empty());
+  CHECK(ids(get(f.st->jobs("", 10, 0))) == std::vector<std::string>{"job-1"});
+}
+
+TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
+                   memory_kind, sqlite_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  auto refused = [&](change_batch b, const char* words) {
+    auto st = f.st->apply(b);
+    REQUIRE_FALSE(st.has_value());
+    CHECK(st.error().code == errc::invalid_value);
+    CHECK_MESSAGE(st.error().message.find(words) != std::string::npos,
+                  st.error().message);
+  };
+  auto nan_priority = make_task("t1");
+  nan_priority.priority = std::numeric_limits<double>::quiet_NaN();
+  refused({.tasks = {nan_priority}}, "'t1': priority");
+  auto inf_cost = make_task("t1");
+  inf_cost.max_cost = std::numeric_limits<double>::infinity();
+  refused({.tasks = {inf_cost}}, "'t1': max_cost");
+  json::value deep = 1;
+  for (int i = 0; i < 150; ++i)
+    deep = json::array{deep};
+  auto too_deep = make_task("t1");
+  too_deep.params = deep;
+  refused({.tasks = {too_deep}}, "'t1': params");
+  refused({.tasks = {make_task("")}}, "task_id: empty");
+  refused({.tasks = {make_task("t1", "")}}, "'t1': job_id: empty");
+  refused({.jobs = {make_job("")}}, "job_id: empty");
+  refused({.holons = {make_holon("")}}, "holon_id: empty");
+  auto bad_state = make_task("t1");
+  bad_state.state = static_cast<task_state>(42);
+  refused({.tasks = {bad_state}}, "'t1': state");
+  CHECK_FALSE(get(f.st->task("t1")).has_value());
+}

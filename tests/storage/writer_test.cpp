@@ -1,0 +1,240 @@
+#include "storage/writer.hpp"
+#include "tests/storage/storage_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace rxon;
+using namespace rxon::storage;
+using namespace rxon::storage::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<store> open_file(const temp_dir& dir) {
+  auto st = open_sqlite_store({dir.file("rxon.db")});
+  if (!st)
+    FAIL(st.error().message);
+  return std::move(*st);
+}
+
+} // namespace
+
+TEST_CASE("ten thousand submits from two threads share few commits") {
+  temp_dir dir;
+  constexpr int per_thread = 5000;
+  constexpr int total = 2 * per_thread;
+  std::vector<std::atomic<int>> calls(total);
+  std::atomic<int> failed{0};
+  uint64_t commits = 0;
+  {
+    writer w{open_file(dir)};
+    w.submit({.jobs = {make_job("job-1")}});
+    auto produce = [&](int base) {
+      for (int i = base; i < base + per_thread; ++i)
+        w.submit({.tasks = {make_task("t" + std::to_string(i))}},
+                 [&, i](const status& st) {
+                   calls[i].fetch_add(1);
+                   if (!st)
+                     failed.fetch_add(1);
+                 });
+    };
+    std::thread a{produce, 0};
+    std::thread b{produce, per_thread};
+    a.join();
+    b.join();
+    w.flush();
+    commits = w.commits();
+    std::size_t stored = 0;
+    w.read([&](store& st) {
+      if (auto ts = st.tasks_of_job("job-1"))
+        stored = ts->size();
+    });
+    w.flush();
+    CHECK(stored == total);
+  }
+  MESSAGE("commits for ", total, " submits: ", commits);
+  CHECK(commits >= 1);
+  CHECK(commits < total / 10);
+  CHECK(failed.load() == 0);
+  for (int i = 0; i < total; ++i)
+    REQUIRE(calls[i].load() == 1);
+}
+
+TEST_CASE("each callback runs after its data is readable elsewhere") {
+  temp_dir dir;
+  auto observer = open_file(dir); // a second connection, used in callbacks
+  std::vector<int> seen;          // written by the writer thread only
+  std::atomic<int> visible{0};
+  {
+    writer w{open_file(dir), {.max_delay = 500us, .max_changes = 64}};
+    w.submit({.jobs = {make_job("job-1")}});
+    for (int i = 0; i < 300; ++i) {
+      auto t = make_task("t" + std::to_string(i));
+      w.submit({.tasks = {t}}, [&, i, t](const status& st) {
+        CHECK(st.has_value());
+        seen.push_back(i);
+        auto got = observer->task(t.task_id);
+        if (got && *got == t)
+          visible.fetch_add(1);
+      });
+    }
+  }
+  CHECK(visible.load() == 300);
+  REQUIRE(seen.size() == 300);
+  for (int i = 0; i < 300; ++i)
+    CHECK(seen[static_cast<std::size_t>(i)] == i); // submission order
+}
+
+TEST_CASE("a read sees every earlier submission") {
+  temp_dir dir;
+  writer w{open_file(dir), {.max_delay = 50ms}};
+  w.submit({.jobs = {make_job("job-1")}});
+  for (int i = 0; i < 100; ++i)
+    w.submit({.tasks = {make_task("t" + std::to_string(i))}});
+  std::size_t n = 0;
+  std::atomic<bool> done{false};
+  w.read([&](store& st) {
+    if (auto ts = st.tasks_of_job("job-1"))
+      n = ts->size();
+    done = true;
+  });
+  w.flush();
+  CHECK(done.load());
+  CHECK(n == 100);
+}
+
+TEST_CASE("the destructor commits everything pending") {
+  temp_dir dir;
+  std::atomic<int> acked{0};
+  {
+    // A long delay: only the destructor can make these commit in time.
+    writer w{open_file(dir), {.max_delay = 10s, .max_changes = 1 << 20}};
+    w.submit({.jobs = {make_job("job-1")}});
+    for (int i = 0; i < 500; ++i)
+      w.submit({.tasks = {make_task("t" + std::to_string(i))}},
+               [&](const status& st) {
+                 if (st)
+                   acked.fetch_add(1);
+               });
+  }
+  CHECK(acked.load() == 500);
+  auto st = open_file(dir);
+  auto ts = st->tasks_of_job("job-1");
+  REQUIRE(ts.has_value());
+  CHECK(ts->size() == 500);
+}
+
+TEST_CASE("a failed group reports its error and the writer keeps working") {
+  temp_dir dir;
+  writer w{open_file(dir), {.max_delay = 1s}};
+  std::mutex mtx;
+  std::vector<std::pair<std::string, status>> outcomes;
+  auto record = [&](std::string name) {
+    return [&, name](const status& st) {
+      std::lock_guard<std::mutex> guard{mtx};
+      outcomes.emplace_back(name, st);
+    };
+  };
+  w.submit({.jobs = {make_job("job-1")}}, record("job"));
+  auto invalid = make_task("bad");
+  invalid.priority = std::numeric_limits<double>::quiet_NaN();
+  w.submit({.tasks = {invalid}}, record("invalid"));
+  w.flush(); // one group: the invalid submission is left out alone
+  w.submit({.tasks = {make_task("t1")}}, record("t1"));
+  w.submit({.tasks = {make_task("orphan", "no-such-job")}}, record("orphan"));
+  w.flush(); // one group that fails as a whole
+  w.submit({.tasks = {make_task("t2")}}, record("t2"));
+  w.flush();
+  std::lock_guard<std::mutex> guard{mtx};
+  REQUIRE(outcomes.size() == 5);
+  CHECK(outcomes[0].first == "job");
+  CHECK(outcomes[0].second.has_value());
+  CHECK(outcomes[1].first == "invalid");
+  REQUIRE_FALSE(outcomes[1].second.has_value());
+  CHECK(outcomes[1].second.error().code == errc::invalid_value);
+  CHECK(outcomes[2].first == "t1");
+  REQUIRE_FALSE(outcomes[2].second.has_value());
+  CHECK(outcomes[2].second.error().code == errc::conflict);
+  CHECK(outcomes[3].first == "orphan");
+  CHECK_FALSE(outcomes[3].second.has_value());
+  CHECK(outcomes[4].first == "t2");
+  CHECK(outcomes[4].second.has_value());
+  w.read([](store& st) {
+    CHECK_FALSE(st.task("t1")->has_value());
+    CHECK(st.task("t2")->has_value());
+    CHECK_FALSE(st.task("bad")->has_value());
+  });
+  w.flush();
+}
+
+TEST_CASE("upserts of one task within a group collapse to the last one") {
+  temp_dir dir;
+  writer w{open_file(dir), {.max_delay = 1s}};
+  w.submit({.jobs = {make_job("job-1")}});
+  auto last = make_task("t1");
+  for (int i = 0; i < 50; ++i) {
+    last.attempts = i;
+    last.state = i % 2 ? task_state::running : task_state::pending;
+    w.submit({.tasks = {last}});
+  }
+  // A holon removed in one submission and put again in a later one stays.
+  w.submit({.holons = {make_holon("h1")}});
+  w.submit({.removed_holons = {"h1"}});
+  w.submit({.holons = {make_holon("h1", 7)}});
+  w.submit({.holons = {make_holon("h2")}});
+  w.submit({.removed_holons = {"h2"}});
+  w.flush();
+  CHECK(w.commits() == 1);
+  w.read([&](store& st) {
+    CHECK(st.task("t1")->value() == last);
+    auto hs = st.holons();
+    REQUIRE(hs.has_value());
+    REQUIRE(hs->size() == 1);
+    CHECK(hs->front() == make_holon("h1", 7));
+    CHECK(st.task_counts().value()
+          == std::map<task_state, int64_t>{{task_state::running, 1}});
+  });
+  w.flush();
+}
+
+TEST_CASE("batches larger than max_changes are split into several commits") {
+  temp_dir dir;
+  writer w{open_file(dir), {.max_delay = 1s, .max_changes = 10}};
+  w.submit({.jobs = {make_job("job-1")}});
+  for (int i = 0; i < 40; ++i)
+    w.submit({.tasks = {make_task("t" + std::to_string(i))}});
+  w.flush();
+  // 41 changes in groups of at most 10: at least five transactions.
+  CHECK(w.commits() >= 5);
+  w.read([](store& st) { CHECK(st.tasks_of_job("job-1")->size() == 40); });
+  w.flush();
+}
+
+TEST_CASE("change batches appended keep the meaning of applying in order") {
+  change_batch a{.holons = {make_holon("h1")}, .removed_holons = {"h2"}};
+  a.append({.holons = {make_holon("h2")}, .removed_holons = {"h1"}});
+  CHECK(a.holons == std::vector<holon_record>{make_holon("h2")});
+  CHECK(a.removed_holons == std::vector<std::string>{"h1"});
+  change_batch b;
+  b.append({.tasks = {make_task("t1")}, .events = {make_event("t1", "x")}});
+  b.append({.tasks = {make_task("t2")}});
+  CHECK(b.tasks.size() == 2);
+  CHECK(b.events.size() == 1);
+  CHECK_FALSE(b.empty());
+}
+
+TEST_CASE("task states round-trip through their names") {
+  for (int i = 0; i <= static_cast<int>(task_state::quarantined); ++i) {
+    auto s = static_cast<task_state>(i);
+    CHECK(parse_task_state(to_string(s)) == s);
+  }
+  CHECK_FALSE(parse_task_state("Pending").has_value());
+  CHECK_FALSE(parse_task_state("").has_value());
+  CHECK(is_terminal(task_state::cancelled));
+  CHECK_FALSE(is_terminal(task_state::running));
+}
