@@ -1,6 +1,7 @@
 #include "runtime/http/router.hpp"
 
 #include "protocol/codec.hpp"
+#include "protocol/identifiers.hpp"
 
 #include <cmath>
 #include <utility>

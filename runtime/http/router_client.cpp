@@ -2,6 +2,7 @@
 // (/metrics, /health, /ready) of the router.
 
 #include "protocol/codec.hpp"
+#include "protocol/identifiers.hpp"
 #include "runtime/http/router.hpp"
 
 #include <charconv>

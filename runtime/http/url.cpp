@@ -103,15 +103,6 @@ const std::string* query_value(const parsed_target& t, std::string_view key) {
   return nullptr;
 }
 
-bool is_valid_identifier(std::string_view s) noexcept {
-  if (s.empty())
-    return false;
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
-      return false;
-  return true;
-}
-
 std::vector<std::string> split_skill_list(std::string_view s) {
   std::vector<std::string> out;
   while (true) {

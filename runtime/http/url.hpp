@@ -27,10 +27,6 @@ std::optional<std::string> percent_decode(std::string_view s,
 /// The first query value for `key`, or nullptr.
 const std::string* query_value(const parsed_target& t, std::string_view key);
 
-/// `^[a-zA-Z0-9_-]+$` without Python's trailing-newline quirk
-/// (decisions.md).
-bool is_valid_identifier(std::string_view s) noexcept;
-
 /// Splits on ',', strips ASCII whitespace, drops empty items (spec §2.2).
 std::vector<std::string> split_skill_list(std::string_view s);
 
