@@ -197,7 +197,11 @@ private:
     keep_alive_ = msg.keep_alive();
     busy_ = true;
     peer_gone_ = false;
-    watch_peer();
+    // Only long polls wait long enough for a hang-up to matter; watching
+    // every request would cost a reactor registration each.
+    if (msg.method() == http::verb::get
+        && msg.target().find("/tasks/next") != beast::string_view::npos)
+      watch_peer();
     auto& st = slot_.state();
     st.routes().handle(
         to_request(msg, cert_identity_),
