@@ -51,7 +51,9 @@ result<identity> authenticator::authenticate(const credentials& c) {
     if (!c.worker_id_hint.empty() && c.worker_id_hint != *sts_worker)
       return forbidden_as(*sts_worker, c.worker_id_hint);
     return identity{std::move(*sts_worker), auth_method::sts};
-  } else if (sts_worker.error().message == "access token expired") {
+  } else if (sts_worker.error().message == sts_store::expired_message) {
+    // An expired STS token must not fall through to static tokens: the
+    // worker has to refresh (401).
     return std::move(sts_worker).error();
   }
   if (opts_.mode == auth_mode::mtls_only)

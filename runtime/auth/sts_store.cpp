@@ -62,7 +62,7 @@ result<std::string> sts_store::verify_access(std::string_view access_token) {
     return error{errc::auth, "invalid token"};
   if (it->second.expires <= clock_()) {
     access_.erase(it);
-    return error{errc::auth, "access token expired"};
+    return error{errc::auth, expired_message};
   }
   return it->second.worker_id;
 }

@@ -36,8 +36,11 @@ public:
   result<token_response> refresh(std::string_view refresh_token,
                                  std::string_view worker_id_hint);
 
+  /// The message of the error for an expired access token.
+  static constexpr const char* expired_message = "access token expired";
+
   /// The worker an access token belongs to; errc::auth when unknown or
-  /// expired (the message tells which).
+  /// expired (then the message is expired_message).
   result<std::string> verify_access(std::string_view access_token);
 
   /// Number of live hashes kept (access + refresh), for tests and metrics.

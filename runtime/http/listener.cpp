@@ -14,7 +14,7 @@ using tcp = net::ip::tcp;
 listener::listener(net::io_context& ioc, std::shared_ptr<server_state> state,
                    std::shared_ptr<net::ssl::context> tls)
     : ioc_(ioc), acceptor_(net::make_strand(ioc)), state_(std::move(state)),
-      tls_(std::move(tls)) {}
+      tls_(std::move(tls)), backoff_(acceptor_.get_executor()) {}
 
 status listener::open() {
   const auto& o = state_->opts();
@@ -54,6 +54,7 @@ void listener::stop() {
   net::post(acceptor_.get_executor(), [self = shared_from_this()] {
     boost::system::error_code ec;
     self->acceptor_.close(ec);
+    self->backoff_.cancel();
   });
 }
 
@@ -73,7 +74,8 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
       boost::system::error_code ignored;
       socket.close(ignored); // over the cap: refuse at once
     } else {
-      socket.set_option(tcp::no_delay(true), ec);
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       connection_slot slot{state_};
       if (tls_)
         start_https_session(std::move(socket), *tls_, std::move(slot));
@@ -81,7 +83,14 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         start_http_session(std::move(socket), std::move(slot));
     }
   }
-  do_accept(); // transient errors (EMFILE...) do not stop the loop
+  if (!ec)
+    return do_accept();
+  // Transient errors (EMFILE...) do not stop the loop, but must not spin.
+  backoff_.expires_after(std::chrono::milliseconds(50));
+  backoff_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+    if (!e)
+      self->do_accept();
+  });
 }
 
 } // namespace rxon::runtime

@@ -8,6 +8,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 
@@ -39,6 +40,7 @@ private:
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<server_state> state_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  boost::asio::steady_timer backoff_; ///< after accept errors (EMFILE)
 };
 
 } // namespace rxon::runtime

@@ -207,3 +207,23 @@ TEST_CASE("stopping finishes the request in flight and reports not ready") {
   CHECK(parked.status == 204);
   CHECK(fx.srv->state().metrics().open_connections() == 0);
 }
+
+TEST_CASE("a task delivered to a poll cut off by stop goes back to the queue") {
+  auto o = default_options();
+  o.grace_period = std::chrono::milliseconds{100};
+  listener_fixture fx{o};
+  http_reply parked;
+  std::thread poller{[&] {
+    http_client p{fx.port()};
+    parked = p.request("GET", "/_worker/workers/w1/tasks/next?timeout=2", {},
+                       worker_headers("w1", "token-w1"));
+  }};
+  REQUIRE(eventually([&] { return fx.fake.snapshot().polls.size() == 1; }));
+  fx.srv->stop(); // the grace period ends before the poll does
+  poller.join();
+  CHECK(parked.status == 0);
+  fx.fake.push_task(make_task("t-after-stop"));
+  REQUIRE(eventually(
+      [&] { return fx.fake.snapshot().returned_tasks.size() == 1; }));
+  CHECK(fx.fake.snapshot().queued == 1);
+}

@@ -260,3 +260,20 @@ TEST_CASE("unknown routes get 404 with a JSON body") {
         != std::string::npos);
   CHECK(c.request("DELETE", "/_worker/tasks/result").status == 405);
 }
+
+TEST_CASE("a worker of another protocol version is served with a warning") {
+  listener_fixture fx;
+  http_client c{fx.port()};
+  auto h = worker_headers("w1", "token-w1");
+  h[2].second = "1.0b12";
+  auto reg = c.request("POST", "/_worker/workers/register",
+                       R"({"worker_id":"w1"})", h);
+  CHECK(reg.status == 200);
+  CHECK(reg.json().find("warning")->as_string().find("1.0b12")
+        != std::string::npos);
+  // PATCH on the register path is a heartbeat of worker "register".
+  auto odd = c.request("PATCH", "/_worker/workers/register", {},
+                       worker_headers("register", "global-secret"));
+  CHECK(odd.status == 200);
+  CHECK(fx.fake.snapshot().heartbeats.at(0).first == "register");
+}
