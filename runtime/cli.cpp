@@ -1,6 +1,7 @@
 #include "runtime/cli.hpp"
 
 #include "bench/bench.hpp"
+#include "runtime/serve.hpp"
 
 #include <iostream>
 
@@ -39,6 +40,8 @@ int run_cli(const std::vector<std::string>& args) {
     return version();
   if (cmd == "bench")
     return bench::run(rest);
+  if (cmd == "serve")
+    return run_serve(rest);
   std::cerr << "rxon: unknown command '" << cmd << "'\n" << usage;
   return 2;
 }
