@@ -1,5 +1,6 @@
 #include "runtime/transport/blocking_transport.hpp"
 #include "tests/support/loopback_server.hpp"
+#include "tests/transport/transport_factories.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,6 +9,7 @@
 
 using namespace rxon;
 using namespace rxon::runtime;
+using namespace rxon::test;
 using rxon::test::loopback_server;
 using rxon::test::server_request;
 using rxon::test::server_response;
@@ -15,56 +17,6 @@ using rxon::test::wait_until;
 using rxon::test::ws_plan;
 
 namespace {
-
-[[maybe_unused]] server_response reply(int status, std::string body = "",
-                                       std::string content_type
-                                       = "application/json") {
-  server_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.content_type = std::move(content_type);
-  return r;
-}
-
-[[maybe_unused]] server_response drop_reply() {
-  server_response r;
-  r.drop = true;
-  return r;
-}
-
-[[maybe_unused]] worker_registration reg_of(std::string id) {
-  worker_registration r;
-  r.worker_id = std::move(id);
-  return r;
-}
-
-[[maybe_unused]] heartbeat hb_of(std::string id, std::string status) {
-  heartbeat h;
-  h.worker_id = std::move(id);
-  h.status = std::move(status);
-  return h;
-}
-
-[[maybe_unused]] poll_request poll_for(double seconds) {
-  poll_request p;
-  p.timeout = seconds;
-  return p;
-}
-
-[[maybe_unused]] task_payload task_of(std::string job, std::string task,
-                                      std::string type) {
-  task_payload t;
-  t.job_id = std::move(job);
-  t.task_id = std::move(task);
-  t.type = std::move(type);
-  return t;
-}
-
-[[maybe_unused]] worker_command cmd_of(std::string name) {
-  worker_command c;
-  c.command = std::move(name);
-  return c;
-}
 
 transport_options fast_options() {
   transport_options o;

@@ -1,6 +1,7 @@
 #include "runtime/transport/blocking_transport.hpp"
 #include "runtime/transport/http_transport.hpp"
 #include "tests/support/loopback_server.hpp"
+#include "tests/transport/transport_factories.hpp"
 
 #include <doctest/doctest.h>
 
@@ -9,61 +10,12 @@
 
 using namespace rxon;
 using namespace rxon::runtime;
+using namespace rxon::test;
 using rxon::test::loopback_server;
 using rxon::test::server_request;
 using rxon::test::server_response;
 
 namespace {
-
-[[maybe_unused]] server_response reply(int status, std::string body = "",
-                                       std::string content_type
-                                       = "application/json") {
-  server_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.content_type = std::move(content_type);
-  return r;
-}
-
-[[maybe_unused]] server_response drop_reply() {
-  server_response r;
-  r.drop = true;
-  return r;
-}
-
-[[maybe_unused]] worker_registration reg_of(std::string id) {
-  worker_registration r;
-  r.worker_id = std::move(id);
-  return r;
-}
-
-[[maybe_unused]] heartbeat hb_of(std::string id, std::string status) {
-  heartbeat h;
-  h.worker_id = std::move(id);
-  h.status = std::move(status);
-  return h;
-}
-
-[[maybe_unused]] poll_request poll_for(double seconds) {
-  poll_request p;
-  p.timeout = seconds;
-  return p;
-}
-
-[[maybe_unused]] task_payload task_of(std::string job, std::string task,
-                                      std::string type) {
-  task_payload t;
-  t.job_id = std::move(job);
-  t.task_id = std::move(task);
-  t.type = std::move(type);
-  return t;
-}
-
-[[maybe_unused]] worker_command cmd_of(std::string name) {
-  worker_command c;
-  c.command = std::move(name);
-  return c;
-}
 
 const char* task_json
     = R"({"job_id":"j1","task_id":"t1","type":"echo","params":{"x":1}})";
@@ -94,14 +46,6 @@ connect_to(const loopback_server& server, std::string worker_id = "w1",
   REQUIRE(t);
   (*t)->connect();
   return std::move(*t);
-}
-
-[[maybe_unused]] task_result make_result() {
-  task_result r;
-  r.job_id = "j1";
-  r.task_id = "t1";
-  r.worker_id = "w1";
-  return r;
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include "runtime/transport/blocking_transport.hpp"
 #include "runtime/transport/mock_transport.hpp"
 #include "tests/support/loopback_server.hpp"
+#include "tests/transport/transport_factories.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,49 +9,9 @@
 
 using namespace rxon;
 using namespace rxon::runtime;
+using namespace rxon::test;
 
 namespace {
-
-[[maybe_unused]] worker_registration reg_of(std::string id) {
-  worker_registration r;
-  r.worker_id = std::move(id);
-  return r;
-}
-
-[[maybe_unused]] heartbeat hb_of(std::string id, std::string status) {
-  heartbeat h;
-  h.worker_id = std::move(id);
-  h.status = std::move(status);
-  return h;
-}
-
-[[maybe_unused]] poll_request poll_for(double seconds) {
-  poll_request p;
-  p.timeout = seconds;
-  return p;
-}
-
-[[maybe_unused]] task_payload task_of(std::string job, std::string task,
-                                      std::string type) {
-  task_payload t;
-  t.job_id = std::move(job);
-  t.task_id = std::move(task);
-  t.type = std::move(type);
-  return t;
-}
-
-[[maybe_unused]] worker_command cmd_of(std::string name) {
-  worker_command c;
-  c.command = std::move(name);
-  return c;
-}
-
-[[maybe_unused]] task_result make_result() {
-  task_result r;
-  r.job_id = "j1";
-  r.task_id = "t1";
-  return r;
-}
 
 mock_transport& mock_of(blocking_transport& t) {
   return dynamic_cast<mock_transport&>(t.async());
