@@ -355,6 +355,12 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
     [self](metrics_msg& msg) {
       msg.done(prometheus_text(self->state.logic->stats()));
     },
+    [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
+    [self](drain_atom) {
+      effects fx;
+      self->state.logic->drain(fx);
+      carry_out(self, fx);
+    },
     // -- time -------------------------------------------------------------
     [self](tick_atom) {
       auto& s = self->state;

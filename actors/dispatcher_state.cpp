@@ -1,9 +1,8 @@
 #include "actors/dispatcher_state.hpp"
 
 #include "actors/dispatcher_entries.hpp"
-#include "protocol/identifiers.hpp"
-
 #include "protocol/codec.hpp"
+#include "protocol/identifiers.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +26,7 @@ bool contains(const std::vector<std::string>& xs, std::string_view x) {
 } // namespace
 
 dispatcher_state::dispatcher_state(dispatch_config cfg, uint64_t seed)
-  : cfg_(cfg), rng_(seed) {
+    : cfg_(cfg), rng_(seed) {
   // nop
 }
 
@@ -81,7 +80,7 @@ void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
     release_lease(*t);
     t->avoid_holon = id;
     fx.changes.events.push_back(
-      {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
+        {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
     make_pending(*t, now, fx);
     persist(*t, now, fx);
     enqueue(*t, now, fx);
@@ -96,7 +95,8 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
   for (auto& [pid, p] : parked_)
     if (p->holon == id)
       fx.answers.push_back({pid, std::optional<task_payload>{}});
-  std::erase_if(parked_, [&](const auto& kv) { return kv.second->holon == id; });
+  std::erase_if(parked_,
+                [&](const auto& kv) { return kv.second->holon == id; });
   holons_.erase(id);
 }
 
@@ -113,7 +113,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   if (spec.tasks.size() > cfg_.max_tasks_per_job)
     return error{errc::out_of_range,
                  "tasks: at most " + std::to_string(cfg_.max_tasks_per_job)
-                   + " tasks per job"};
+                     + " tasks per job"};
   for (std::size_t i = 0; i < spec.tasks.size(); ++i) {
     const auto& ts = spec.tasks[i];
     auto where = "tasks[" + std::to_string(i) + "]";
@@ -194,15 +194,14 @@ result<json::value> dispatcher_state::cancel_task(const std::string& owner,
     return error{errc::not_found, "task '" + task_id + "' not found"};
   auto& t = *i->second;
   if (storage::is_terminal(t.rec.state))
-    return json::value{json::object{
-      {"status", "already_finished"},
-      {"task_id", task_id},
-      {"state", storage::to_string(t.rec.state)}}};
-  t.rec.error = task_error_json("PERMANENT_ERROR",
-                                "cancelled by client");
+    return json::value{
+        json::object{{"status", "already_finished"},
+                     {"task_id", task_id},
+                     {"state", storage::to_string(t.rec.state)}}};
+  t.rec.error = task_error_json("PERMANENT_ERROR", "cancelled by client");
   finish(t, task_state::cancelled, now, fx);
   return json::value{
-    json::object{{"status", "cancelled"}, {"task_id", task_id}}};
+      json::object{{"status", "cancelled"}, {"task_id", task_id}}};
 }
 
 result<json::value> dispatcher_state::cancel_job(const std::string& owner,
@@ -216,8 +215,8 @@ result<json::value> dispatcher_state::cancel_job(const std::string& owner,
     auto t = tasks_.find(id);
     if (t == tasks_.end() || storage::is_terminal(t->second->rec.state))
       continue;
-    t->second->rec.error = task_error_json("PERMANENT_ERROR",
-                                           "cancelled by client");
+    t->second->rec.error
+        = task_error_json("PERMANENT_ERROR", "cancelled by client");
     finish(*t->second, task_state::cancelled, now, fx);
     ++cancelled;
   }
@@ -250,6 +249,8 @@ bool dispatcher_state::poll_alive(poll_id id) const {
 }
 
 bool dispatcher_state::try_push(task_entry& t, int64_t now, effects& fx) {
+  if (draining_)
+    return false;
   auto w = waiting_.find(t.rec.type);
   if (w == waiting_.end())
     return false;
@@ -263,23 +264,23 @@ bool dispatcher_state::try_push(task_entry& t, int64_t now, effects& fx) {
   auto better = [&](const candidate& x, const candidate& y) {
     // Is x better than y?
     switch (cfg_.strategy) {
-      case strategy::round_robin:
-        return x.id < y.id;
-      case strategy::least_loaded:
-        return std::tie(x.h->load, x.id) < std::tie(y.h->load, y.id);
-      case strategy::cheapest:
-        return std::tie(x.cost, x.id) < std::tie(y.cost, y.id);
-      case strategy::standard:
-      default:
-        if (x.hot != y.hot)
-          return x.hot;
-        if (x.h->load != y.h->load)
-          return x.h->load < y.h->load;
-        if (x.cost != y.cost)
-          return x.cost < y.cost;
-        if (x.h->reputation != y.h->reputation)
-          return x.h->reputation > y.h->reputation;
-        return x.id < y.id;
+    case strategy::round_robin:
+      return x.id < y.id;
+    case strategy::least_loaded:
+      return std::tie(x.h->load, x.id) < std::tie(y.h->load, y.id);
+    case strategy::cheapest:
+      return std::tie(x.cost, x.id) < std::tie(y.cost, y.id);
+    case strategy::standard:
+    default:
+      if (x.hot != y.hot)
+        return x.hot;
+      if (x.h->load != y.h->load)
+        return x.h->load < y.h->load;
+      if (x.cost != y.cost)
+        return x.cost < y.cost;
+      if (x.h->reputation != y.h->reputation)
+        return x.h->reputation > y.h->reputation;
+      return x.id < y.id;
     }
   };
   for (auto& [profile, lists] : w->second) {
@@ -324,8 +325,8 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   auto since = std::max(t.rec.updated_ms, t.rec.not_before_ms);
   auto waited = std::max<int64_t>(now - since, 0);
   const auto& b = dispatch_stats::latency_buckets;
-  auto bucket = static_cast<size_t>(
-    std::lower_bound(b.begin(), b.end(), waited) - b.begin());
+  auto bucket = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), waited)
+                                    - b.begin());
   ++latency_counts_[bucket];
   latency_sum_ms_ += waited;
   set_state(t, task_state::assigned);
@@ -384,7 +385,7 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
       if (!best || (hot && !best_hot)
           || (hot == best_hot
               && queue_key{-t->rec.priority, t->seq, t}
-                   < queue_key{-best->rec.priority, best->seq, best})) {
+                     < queue_key{-best->rec.priority, best->seq, best})) {
         best = t;
         best_hot = hot;
       }
@@ -393,8 +394,8 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
   return best;
 }
 
-void dispatcher_state::park(poll_id id, holon_entry& h,
-                            const poll_request& req, int64_t now) {
+void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
+                            int64_t now) {
   auto timeout = std::min<int64_t>(req.timeout.count(), cfg_.max_poll_ms);
   auto p = std::make_unique<parked_poll>();
   p->id = id;
@@ -430,7 +431,8 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
   auto i = holons_.find(req.worker_id);
   if (i == holons_.end()) {
     fx.answers.push_back(
-      {id, error{errc::not_found, "worker '" + req.worker_id
+        {id,
+         error{errc::not_found, "worker '" + req.worker_id
                                     + "' is not registered; register first"}});
     return;
   }
@@ -439,6 +441,10 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
   fx.touched.push_back(h.id);
   if (req.hot_skills)
     h.hot = *req.hot_skills;
+  if (draining_) {
+    fx.answers.push_back({id, std::optional<task_payload>{}});
+    return;
+  }
   if (h.reputation >= cfg_.reputation_floor) {
     if (auto* t = best_task_for(h, req, now, fx)) {
       queues_[t->cls].pending.erase({-t->rec.priority, t->seq, t});
@@ -452,6 +458,13 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
     return;
   }
   park(id, h, req, now);
+}
+
+void dispatcher_state::drain(effects& fx) {
+  draining_ = true;
+  for (auto& [id, p] : parked_)
+    fx.answers.push_back({id, std::optional<task_payload>{}});
+  parked_.clear();
 }
 
 void dispatcher_state::cancel_poll(poll_id id) {

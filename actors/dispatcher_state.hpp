@@ -84,6 +84,13 @@ public:
   json::value post_event(const std::string& worker_id, const worker_event& ev,
                          int64_t now, effects& fx);
 
+  // -- draining ---------------------------------------------------------------
+
+  /// Stops handing out tasks: parked polls are answered empty, new polls
+  /// get nothing, results are still accepted (leases may finish).
+  void drain(effects& fx);
+  bool draining() const noexcept { return draining_; }
+
   // -- time -------------------------------------------------------------------
 
   /// Expires polls, leases and deadlines, and releases backed-off tasks.
@@ -190,6 +197,7 @@ private:
   std::deque<std::string> terminal_order_; ///< eviction order of finished tasks
   std::array<int64_t, 8> state_counts_{};
   uint64_t dispatched_ = 0;
+  bool draining_ = false;
   std::array<uint64_t, 9> latency_counts_{};
   int64_t latency_sum_ms_ = 0;
 };

@@ -29,6 +29,7 @@ using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
 using down_atom = caf::atom_constant<caf::atom("holondown")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
 
 // -- requests from the facade (local: they carry callbacks) -------------------
 
@@ -92,6 +93,10 @@ struct metrics_msg {
   callback<std::string> done;
 };
 
+struct stats_msg {
+  callback<dispatch_stats> done;
+};
+
 struct attach_msg {
   std::string worker_id;
   uint64_t token = 0;
@@ -132,6 +137,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::submit_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::client_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::metrics_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::attach_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::stats_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::holon_up_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::command_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::spawn_child_msg)

@@ -41,6 +41,12 @@ public:
   /// Blocks until every change so far is committed (tests, shutdown).
   void flush();
 
+  /// Stops handing out tasks; results are still accepted. For draining.
+  void drain();
+
+  /// Dispatcher statistics (tasks by state, queue depth, holons...).
+  void stats(callback<dispatch_stats> done);
+
   /// Group commits so far (0 without a store).
   uint64_t commits() const noexcept;
 

@@ -17,9 +17,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 
 extern char** environ;
 
@@ -132,8 +134,8 @@ actors::orchestrator_options orchestrator_options_of(const serve_config& cfg) {
     o.db_path = cfg.db;
   o.synchronous = cfg.synchronous == "full" ? storage::sync_mode::full
                                             : storage::sync_mode::normal;
-  o.dispatch.strategy
-    = actors::parse_strategy(cfg.strategy).value_or(actors::strategy::standard);
+  o.dispatch.strategy = actors::parse_strategy(cfg.strategy)
+                            .value_or(actors::strategy::standard);
   o.dispatch.lease_ms = cfg.lease_ms;
   o.dispatch.max_poll_ms = cfg.max_poll_timeout_ms;
   o.dispatch.retry_base_ms = cfg.retry_base_ms;
@@ -142,6 +144,22 @@ actors::orchestrator_options orchestrator_options_of(const serve_config& cfg) {
   o.holon_ttl_ms = cfg.holon_ttl_ms;
   o.scheduler_threads = cfg.scheduler_threads;
   return o;
+}
+
+/// Tasks currently leased to holons (assigned or running).
+int64_t leased_tasks(actors::orchestrator& orch) {
+  auto p = std::make_shared<std::promise<int64_t>>();
+  auto f = p->get_future();
+  orch.stats([p](result<actors::dispatch_stats> s) {
+    using storage::task_state;
+    p->set_value(
+        s ? s->tasks_by_state[static_cast<size_t>(task_state::assigned)]
+                + s->tasks_by_state[static_cast<size_t>(task_state::running)]
+          : 0);
+  });
+  if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
+    return 0;
+  return f.get();
 }
 
 } // namespace
@@ -194,14 +212,14 @@ int run_serve(const std::vector<std::string>& args) {
                             static_cast<int64_t>((*orch)->recovered_tasks())}});
   server srv{**orch, *lopts};
   if (auto st = srv.start(); !st) {
-    log::error("cannot listen", {{"listen", cfg.listen},
-                                 {"error", st.error().message}});
+    log::error("cannot listen",
+               {{"listen", cfg.listen}, {"error", st.error().message}});
     return 1;
   }
   auto scheme = cfg.tls_cert.empty() ? "http" : "https";
   log::info("rxon serve ready",
             {{"url", std::string{scheme} + "://" + lopts->address + ":"
-                       + std::to_string(srv.port())},
+                         + std::to_string(srv.port())},
              {"protocol", RXON_PROTOCOL_VERSION},
              {"strategy", cfg.strategy},
              {"auth_mode", cfg.auth_mode}});
@@ -215,7 +233,20 @@ int run_serve(const std::vector<std::string>& args) {
   sigwait(&stop_signals, &sig);
   log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                          {"grace_period_ms", cfg.grace_period_ms}});
-  srv.stop();   // stop accepting; in-flight requests finish or are cut
+  // 1. Not ready, no new deliveries; workers may still post results.
+  srv.state().routes().set_draining(true);
+  (*orch)->drain();
+  // 2. Let leased tasks finish within the grace period.
+  auto deadline = std::chrono::steady_clock::now()
+                  + std::chrono::milliseconds(cfg.grace_period_ms);
+  int64_t leased = leased_tasks(**orch);
+  while (leased > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    leased = leased_tasks(**orch);
+  }
+  log::info("leases settled", {{"still_leased", leased}});
+  // 3. Stop accepting; in-flight requests finish or are cut; flush.
+  srv.stop();
   (*orch)->flush();
   orch->reset(); // actors stop; the store commits what is pending
   log::info("stopped");

@@ -536,3 +536,23 @@ TEST_CASE("dispatch cost does not depend on the number of idle holons") {
   f.submit({t});
   CHECK(delivered(f.last, big));
 }
+
+TEST_CASE("draining hands out nothing more but still accepts results") {
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  f.add(holon_reg("idle", {"other"}));
+  f.submit({task("echo"), task("echo")});
+  auto leased = f.take("a");
+  REQUIRE(leased);
+  auto parked = f.poll("idle", 60'000);
+  CHECK_FALSE(answered(f.last, parked));
+  effects fx;
+  f.d->drain(fx);
+  CHECK(f.d->draining());
+  CHECK(answered(fx, parked)); // released empty at once
+  CHECK_FALSE(delivered(fx, parked));
+  CHECK_FALSE(f.take("a")); // the queued task stays queued
+  CHECK(f.d->stats().queued == 1);
+  CHECK(status_of(f.result("a", success(*leased))) == "accepted");
+  CHECK(f.state_of(leased->task_id) == task_state::success);
+}

@@ -157,10 +157,10 @@ TEST_CASE("a poll whose client hung up returns its task to the queue") {
   {
     http_client c{fx.port()};
     REQUIRE(c.write_raw(
-        "GET /_worker/workers/w1/tasks/next?timeout=2 HTTP/1.1\r\nHost: x\r\n"
+        "GET /_worker/workers/w1/tasks/next?timeout=30 HTTP/1.1\r\nHost: x\r\n"
         "X-Worker-ID: w1\r\nX-Worker-Token: token-w1\r\n\r\n"));
     REQUIRE(eventually([&] { return fx.fake.snapshot().polls.size() == 1; }));
-  } // the client goes away while its poll is parked
+  } // the client goes away while its poll is parked (30 s: it stays parked)
   fx.fake.push_task(make_task("t-lost"));
   REQUIRE(eventually(
       [&] { return fx.fake.snapshot().returned_tasks.size() == 1; }));
