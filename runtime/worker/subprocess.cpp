@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <optional>
 #include <poll.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,6 +44,26 @@ struct pipe_pair {
     return true;
   }
 };
+
+/// Writes to a pipe without a SIGPIPE for the process when the child has
+/// closed its end: SIGPIPE is blocked in this thread for the write, and a
+/// signal it raised is consumed before unblocking.
+ssize_t write_no_sigpipe(int fd, const char* data, std::size_t size) {
+  sigset_t pipe_set, old;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
+  ssize_t w = ::write(fd, data, size);
+  if (w < 0 && errno == EPIPE) {
+    int saved = errno;
+    timespec zero{0, 0};
+    while (sigtimedwait(&pipe_set, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+    errno = saved;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return w;
+}
 
 error sys_error(const char* what) {
   return error{errc::internal, std::string{what} + ": " + std::strerror(errno)};
@@ -131,7 +152,8 @@ result<process_outcome> run_shell(const std::string& command,
         continue;
       int fd = fds[i].fd;
       if (fd == in.write.fd) {
-        ssize_t w = ::write(fd, input.data() + written, input.size() - written);
+        ssize_t w = write_no_sigpipe(fd, input.data() + written,
+                                     input.size() - written);
         if (w > 0)
           written += static_cast<std::size_t>(w);
         if ((w < 0 && errno != EAGAIN && errno != EINTR)

@@ -198,6 +198,12 @@ void worker::poll_loop() {
         continue;
       }
       log::warn("poll failed; retrying", error_fields(e));
+      if (e.code == errc::network) {
+        // Contact lost: the orchestrator may come back without our
+        // registration (restart, fail-over), so register again first.
+        std::lock_guard<std::mutex> guard{mtx_};
+        need_register_ = true;
+      }
       backoff_wait(delay);
       continue;
     }
