@@ -63,6 +63,29 @@ TEST_CASE("an echo worker completes tasks with their params as the result") {
   }
 }
 
+TEST_CASE("tasks with requirements go to the worker whose resources match") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto small = start_worker(
+      dir.path(), serve.url(), "small",
+      {"--echo", "--resources", R"({"properties":{"cpu_cores":2}})"});
+  auto big = start_worker(
+      dir.path(), serve.url(), "big",
+      {"--echo", "--resources", R"({"properties":{"cpu_cores":16}})"});
+  REQUIRE(small->wait_for_log("registered", 20s));
+  REQUIRE(big->wait_for_log("registered", 20s));
+  for (int i = 0; i < 3; ++i) {
+    auto id = serve.submit(
+        "echo", json::object{{"i", i}},
+        json::object{{"properties", json::object{{"cpu_cores", 8}}}});
+    REQUIRE(!id.empty());
+    auto view = serve.wait_state(id, terminal);
+    CHECK(state_of(view) == "success");
+    CHECK(view.find("worker_id")->as_string() == "big");
+  }
+}
+
 TEST_CASE("an exec worker returns stdout as JSON and fails with stderr") {
   temp_dir dir;
   serve_process serve{dir.path()};

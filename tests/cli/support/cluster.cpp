@@ -37,9 +37,13 @@ void serve_process::crash() {
 }
 
 std::string serve_process::submit(const std::string& type,
-                                  const json::value& params) {
+                                  const json::value& params,
+                                  const json::value& requirements) {
   http_client c{port_};
-  auto body = json::to_string(json::object{{"type", type}, {"params", params}});
+  json::object task{{"type", type}, {"params", params}};
+  if (!requirements.is_null())
+    task.set("requirements", requirements);
+  auto body = json::to_string(json::value{std::move(task)});
   auto r = c.request("POST", "/api/v1/tasks", body,
                      {{"X-Client-Token", client_token}});
   auto answer = r.json();

@@ -30,7 +30,8 @@ public:
   void crash();
 
   /// POST /api/v1/tasks; returns the task id, "" on failure.
-  std::string submit(const std::string& type, const json::value& params);
+  std::string submit(const std::string& type, const json::value& params,
+                     const json::value& requirements = {});
   /// GET /api/v1/tasks/{id}; null when it fails.
   json::value task(const std::string& id);
   /// Polls the task until its state is in `states`; returns the last view.
