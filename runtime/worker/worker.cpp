@@ -204,6 +204,9 @@ void worker::poll_loop() {
         std::lock_guard<std::mutex> guard{mtx_};
         need_register_ = true;
       }
+      if (e.retry_after) // 429: wait at least as long as asked
+        delay = std::max(delay, std::chrono::milliseconds{static_cast<int64_t>(
+                                    std::min(*e.retry_after, 3600.0) * 1000)});
       backoff_wait(delay);
       continue;
     }
