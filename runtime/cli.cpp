@@ -2,6 +2,8 @@
 
 #include "bench/bench.hpp"
 #include "runtime/serve.hpp"
+#include "runtime/submit_command.hpp"
+#include "runtime/worker/worker_command.hpp"
 
 #include <iostream>
 
@@ -13,11 +15,18 @@ constexpr const char* usage = R"(usage: rxon <command> [options]
 
 commands:
   serve      run the orchestrator
-  worker     run a worker (holon) process
-  submit     submit a task through the client API
+  worker     run a worker (holon) process:
+               rxon worker --url URL --id ID --token T [--skills a,b]
+                 [--resources JSON] [--concurrency N]
+                 (--exec CMD | --echo | --sleep-ms N)
+  submit     submit a task through the client API:
+               rxon submit --url URL --token T --type TYPE --params JSON
+                 [--requirements JSON] [--priority P] [--wait] [--timeout-s S]
   bench      run a benchmark (rxon bench protocol|dispatch|http)
   simulate   simulate a holarchy in one process
   version    print the rxon and RXON protocol versions
+
+`rxon <command> --help` describes each command's options.
 )";
 
 int version() {
@@ -42,6 +51,10 @@ int run_cli(const std::vector<std::string>& args) {
     return bench::run(rest);
   if (cmd == "serve")
     return run_serve(rest);
+  if (cmd == "worker")
+    return run_worker(rest);
+  if (cmd == "submit")
+    return run_submit(rest);
   std::cerr << "rxon: unknown command '" << cmd << "'\n" << usage;
   return 2;
 }

@@ -26,6 +26,12 @@ class context;
 
 namespace rxon::runtime {
 
+// The client-side request. An inline namespace keeps its mangled name apart
+// from the server's rxon::runtime::http_request (http/http_message.hpp):
+// both are linked into the rxon executable, and same-named classes there
+// would break the one-definition rule (their inline destructors clash).
+inline namespace client {
+
 struct http_request {
   std::string method;   ///< "GET", "POST", "PATCH"
   std::string target;   ///< encoded path and query, below the base path
@@ -34,6 +40,8 @@ struct http_request {
   std::optional<std::string> body; ///< sent as application/json
   std::chrono::milliseconds timeout{60000};
 };
+
+} // namespace client
 
 using response_handler = std::function<void(result<http_response>)>;
 

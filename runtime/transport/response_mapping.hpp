@@ -13,6 +13,9 @@
 
 namespace rxon::runtime {
 
+// See http_client.hpp: apart from the server's http_response.
+inline namespace client {
+
 /// The parts of an HTTP response the transport looks at.
 struct http_response {
   int status = 0;
@@ -21,6 +24,8 @@ struct http_response {
   std::optional<std::string> retry_after;
   std::string body;
 };
+
+} // namespace client
 
 /// Whether a Content-Type is JSON: `application/json` or
 /// `application/<x>+json`, parameters and case ignored.

@@ -1,0 +1,118 @@
+#include "tests/cli/support/cluster.hpp"
+
+#include "tests/runtime/support/test_client.hpp"
+
+#include <algorithm>
+#include <csignal>
+
+namespace rxon::test {
+
+int serve_process::starts_ = 0;
+
+serve_process::serve_process(const std::filesystem::path& dir, uint16_t port)
+    : dir_(dir) {
+  auto name = "serve-" + std::to_string(++starts_);
+  proc_ = std::make_unique<child>(
+      std::vector<std::string>{rxon_binary(), "serve", "--listen",
+                               "127.0.0.1:" + std::to_string(port), "--db",
+                               (dir / "rxon.db").string(), "--worker-token",
+                               worker_token, "--client-token", client_token,
+                               "--rate-limits=false"},
+      dir, name);
+  const std::string marker = "url=http://127.0.0.1:";
+  if (!proc_->wait_for_log(marker, 20s))
+    return;
+  auto log = proc_->err();
+  auto at = log.find(marker) + marker.size();
+  port_ = static_cast<uint16_t>(std::stoi(log.substr(at)));
+}
+
+std::string serve_process::url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+void serve_process::crash() {
+  proc_->signal(SIGKILL);
+  proc_->wait_exit(10s);
+}
+
+std::string serve_process::submit(const std::string& type,
+                                  const json::value& params,
+                                  const json::value& requirements) {
+  http_client c{port_};
+  json::object task{{"type", type}, {"params", params}};
+  if (!requirements.is_null())
+    task.set("requirements", requirements);
+  auto body = json::to_string(json::value{std::move(task)});
+  auto r = c.request("POST", "/api/v1/tasks", body,
+                     {{"X-Client-Token", client_token}});
+  auto answer = r.json();
+  const auto* id = answer.find("task_id");
+  return r.status == 202 && id && id->is_string() ? id->as_string() : "";
+}
+
+json::value serve_process::task(const std::string& id) {
+  http_client c{port_};
+  auto r = c.request("GET", "/api/v1/tasks/" + id, {},
+                     {{"X-Client-Token", client_token}});
+  return r.status == 200 ? r.json() : json::value{};
+}
+
+json::value serve_process::wait_state(const std::string& id,
+                                      const std::vector<std::string>& states,
+                                      std::chrono::milliseconds timeout) {
+  json::value last;
+  wait_until(
+      [&] {
+        last = task(id);
+        const auto* s = last.find("state");
+        return s && s->is_string()
+               && std::find(states.begin(), states.end(), s->as_string())
+                      != states.end();
+      },
+      timeout);
+  return last;
+}
+
+int serve_process::cancel(const std::string& id) {
+  http_client c{port_};
+  return c
+      .request("POST", "/api/v1/tasks/" + id + "/cancel", {},
+               {{"X-Client-Token", client_token}})
+      .status;
+}
+
+std::unique_ptr<child> start_worker(const std::filesystem::path& dir,
+                                    const std::string& url,
+                                    const std::string& id,
+                                    std::vector<std::string> flags) {
+  std::vector<std::string> argv{rxon_binary(),
+                                "worker",
+                                "--url",
+                                url,
+                                "--id",
+                                id,
+                                "--token",
+                                worker_token,
+                                "--heartbeat-ms",
+                                "300",
+                                "--poll-timeout-s",
+                                "1",
+                                "--max-backoff-ms",
+                                "300"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return std::make_unique<child>(argv, dir, id);
+}
+
+std::unique_ptr<child> run_rxon(const std::filesystem::path& dir,
+                                const std::string& name,
+                                std::vector<std::string> args,
+                                std::optional<int>& exit_code,
+                                std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), rxon_binary());
+  auto c = std::make_unique<child>(args, dir, name);
+  exit_code = c->wait_exit(timeout);
+  return c;
+}
+
+} // namespace rxon::test

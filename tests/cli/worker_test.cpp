@@ -1,0 +1,237 @@
+// `rxon worker` against the project's own `rxon serve`, both as real
+// processes over loopback.
+
+#include "tests/cli/support/cluster.hpp"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <fstream>
+
+using namespace rxon;
+using namespace rxon::test;
+
+namespace {
+
+const std::vector<std::string> terminal
+    = {"success", "failure", "cancelled", "timeout", "quarantined"};
+
+std::string state_of(const json::value& view) {
+  const auto* s = view.find("state");
+  return s && s->is_string() ? s->as_string() : "<no view>";
+}
+
+std::string error_text(const json::value& view) {
+  const auto* e = view.find("error");
+  return e ? json::to_string(*e) : "";
+}
+
+/// Whether a process is gone (or a zombie nobody reaps in this container).
+bool process_gone(pid_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  if (!stat)
+    return true;
+  std::string line;
+  std::getline(stat, line);
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size()
+         && (line[close + 2] == 'Z' || line[close + 2] == 'X');
+}
+
+} // namespace
+
+TEST_CASE("an echo worker completes tasks with their params as the result") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto w = start_worker(dir.path(), serve.url(), "echo-1",
+                        {"--echo", "--concurrency", "2"});
+  REQUIRE(w->wait_for_log("registered", 20s));
+  std::vector<std::pair<std::string, json::value>> tasks;
+  for (int i = 0; i < 4; ++i) {
+    json::value params = json::object{{"i", i}, {"s", "x y"}};
+    auto id = serve.submit("echo", params);
+    REQUIRE(!id.empty());
+    tasks.emplace_back(id, params);
+  }
+  for (const auto& [id, params] : tasks) {
+    auto view = serve.wait_state(id, terminal);
+    CHECK(state_of(view) == "success");
+    REQUIRE(view.find("result"));
+    CHECK(*view.find("result") == params);
+    CHECK(view.find("worker_id")->as_string() == "echo-1");
+  }
+}
+
+TEST_CASE("tasks with requirements go to the worker whose resources match") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto small = start_worker(
+      dir.path(), serve.url(), "small",
+      {"--echo", "--resources", R"({"properties":{"cpu_cores":2}})"});
+  auto big = start_worker(
+      dir.path(), serve.url(), "big",
+      {"--echo", "--resources", R"({"properties":{"cpu_cores":16}})"});
+  REQUIRE(small->wait_for_log("registered", 20s));
+  REQUIRE(big->wait_for_log("registered", 20s));
+  for (int i = 0; i < 3; ++i) {
+    auto id = serve.submit(
+        "echo", json::object{{"i", i}},
+        json::object{{"properties", json::object{{"cpu_cores", 8}}}});
+    REQUIRE(!id.empty());
+    auto view = serve.wait_state(id, terminal);
+    CHECK(state_of(view) == "success");
+    CHECK(view.find("worker_id")->as_string() == "big");
+  }
+}
+
+TEST_CASE("an exec worker returns stdout as JSON and fails with stderr") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto cat = start_worker(dir.path(), serve.url(), "exec-cat",
+                          {"--skills", "cat", "--exec", "cat"});
+  auto fail = start_worker(
+      dir.path(), serve.url(), "exec-fail",
+      {"--skills", "fail", "--exec", "echo 'it broke' >&2; exit 3"});
+  auto text = start_worker(dir.path(), serve.url(), "exec-text",
+                           {"--skills", "text", "--exec", "echo not json"});
+  auto killed = start_worker(dir.path(), serve.url(), "exec-killed",
+                             {"--skills", "killed", "--exec", "kill -9 $$"});
+  for (auto* w : {cat.get(), fail.get(), text.get(), killed.get()})
+    REQUIRE(w->wait_for_log("registered", 20s));
+
+  json::value params = json::object{{"n", 42}, {"list", json::array{1, "a"}}};
+  auto ok = serve.submit("cat", params);
+  auto bad = serve.submit("fail", json::object{});
+  auto garbled = serve.submit("text", json::object{});
+  REQUIRE(!ok.empty());
+  REQUIRE(!bad.empty());
+  REQUIRE(!garbled.empty());
+
+  auto ok_view = serve.wait_state(ok, terminal);
+  CHECK(state_of(ok_view) == "success");
+  CHECK(*ok_view.find("result") == params);
+
+  auto bad_view = serve.wait_state(bad, terminal);
+  CHECK(state_of(bad_view) == "failure");
+  auto err = error_text(bad_view);
+  CHECK(err.find("PERMANENT_ERROR") != std::string::npos);
+  CHECK(err.find("it broke") != std::string::npos);
+  CHECK(err.find("\"exit_code\":3") != std::string::npos);
+
+  auto garbled_view = serve.wait_state(garbled, terminal);
+  CHECK(state_of(garbled_view) == "failure");
+  CHECK(error_text(garbled_view).find("not JSON") != std::string::npos);
+
+  // Killed by a signal: TRANSIENT_ERROR, which the orchestrator retries.
+  auto sig = serve.submit("killed", json::object{});
+  REQUIRE(!sig.empty());
+  REQUIRE(killed->wait_for_log("TRANSIENT_ERROR", 20s));
+  CHECK(killed->err().find("signal 9") != std::string::npos);
+}
+
+TEST_CASE("a client cancel kills a running exec task and the worker keeps "
+          "serving") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto pid_file = (dir.path() / "sleep.pid").string();
+  // Slow inputs start `sleep 30` in the background and wait for it; the
+  // others are echoed at once.
+  auto cmd = "in=$(cat); case \"$in\" in *slow*) sleep 30 & echo $! > "
+             + pid_file + "; wait;; esac; printf '%s' \"$in\"";
+  auto w = start_worker(dir.path(), serve.url(), "exec-slow",
+                        {"--skills", "job", "--exec", cmd});
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto slow = serve.submit("job", json::object{{"mode", "slow"}});
+  REQUIRE(!slow.empty());
+  pid_t sleep_pid = 0;
+  REQUIRE(wait_until(
+      [&] {
+        std::ifstream in{pid_file};
+        return static_cast<bool>(in >> sleep_pid) && sleep_pid > 0;
+      },
+      20s));
+  CHECK_FALSE(process_gone(sleep_pid));
+  auto started = std::chrono::steady_clock::now();
+  CHECK(serve.cancel(slow) == 200);
+  CHECK(wait_until([&] { return process_gone(sleep_pid); }, 10s));
+  CHECK(std::chrono::steady_clock::now() - started < 10s);
+  CHECK(state_of(serve.task(slow)) == "cancelled");
+  REQUIRE(w->wait_for_log("task cancelled", 10s));
+
+  auto fast = serve.submit("job", json::object{{"mode", "fast"}});
+  auto view = serve.wait_state(fast, terminal);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"mode", "fast"}}});
+}
+
+TEST_CASE("the worker re-registers after an orchestrator restart and "
+          "finishes new tasks") {
+  temp_dir dir;
+  auto serve = std::make_unique<serve_process>(dir.path());
+  REQUIRE(serve->ready());
+  auto port = serve->port();
+  auto w = start_worker(dir.path(), serve->url(), "survivor", {"--echo"});
+  INFO("worker log:\n" << w->err());
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto first = serve->submit("echo", json::object{{"round", 1}});
+  CHECK(state_of(serve->wait_state(first, terminal)) == "success");
+
+  serve->crash();
+  // The worker notices the outage (poll, heartbeat and WebSocket fail).
+  REQUIRE(w->wait_for_log("failed", 20s));
+  serve = std::make_unique<serve_process>(dir.path(), port);
+  REQUIRE(serve->ready());
+  REQUIRE(wait_until([&] { return count(w->err(), "registered") >= 2; }, 20s));
+  auto second = serve->submit("echo", json::object{{"round", 2}});
+  auto view = serve->wait_state(second, terminal);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"round", 2}}});
+  CHECK(w->wait_exit(0ms) == std::nullopt); // still running
+}
+
+TEST_CASE("SIGTERM makes the worker finish its in-flight task and exit 0") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto w = start_worker(dir.path(), serve.url(), "sleeper",
+                        {"--sleep-ms", "1500"});
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto id = serve.submit("sleep", json::object{});
+  REQUIRE(!id.empty());
+  REQUIRE(w->wait_for_log("task received", 20s));
+  w->signal(SIGTERM);
+  auto rc = w->wait_exit(20s);
+  REQUIRE(rc.has_value());
+  CHECK(*rc == 0);
+  auto view = serve.task(id);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"slept_ms", 1500}}});
+  CHECK(w->err().find("worker stopped") != std::string::npos);
+}
+
+TEST_CASE("SIGTERM past the grace period returns the task as a transient "
+          "failure") {
+  temp_dir dir;
+  serve_process serve{dir.path()};
+  REQUIRE(serve.ready());
+  auto w = start_worker(dir.path(), serve.url(), "slowpoke",
+                        {"--sleep-ms", "60000", "--grace-ms", "200"});
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto id = serve.submit("sleep", json::object{});
+  REQUIRE(w->wait_for_log("task received", 20s));
+  w->signal(SIGTERM);
+  auto rc = w->wait_exit(20s);
+  REQUIRE(rc.has_value());
+  CHECK(*rc == 0);
+  // Returned, not lost: the orchestrator took it back for another attempt.
+  auto view = serve.task(id);
+  CHECK(state_of(view) == "pending");
+  CHECK(view.find("attempts")->as_int() == 1);
+  CHECK(w->err().find("TRANSIENT_ERROR: task interrupted: worker shutting "
+                      "down")
+        != std::string::npos);
+}
