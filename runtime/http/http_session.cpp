@@ -228,15 +228,24 @@ private:
                                                 beast::error_code ec) {
       if (ec || !self->busy_)
         return;
-      auto& s = beast::get_lowest_layer(self->stream_).socket();
-      char c;
-      auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+      if (self->peer_hung_up())
         self->peer_gone_ = true;
     });
   }
 
+  /// Whether the kernel already holds the peer's FIN (or an error). A write
+  /// to such a socket still succeeds, so a leased task would look
+  /// delivered; checked right before writing one.
+  bool peer_hung_up() {
+    auto& s = beast::get_lowest_layer(stream_).socket();
+    char c;
+    auto n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
   void send(std::shared_ptr<pending_reply> p) {
+    if (p->res.lease && !peer_gone_)
+      peer_gone_ = peer_hung_up();
     if (peer_gone_) {
       busy_ = false;
       return do_close(); // p's destructor returns a leased task
