@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace rxon::bench {
@@ -98,8 +99,19 @@ std::string load_average() {
   return a + " " + b + " " + c;
 }
 
+/// CPU seconds (user + system) this process used so far.
+double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
 struct figures {
   double tasks_per_s = 0;
+  double cpu_s = 0; ///< CPU of the whole process (server + load) meanwhile
   double p50_us = 0;
   double p99_us = 0;
   load_figures load;
@@ -169,8 +181,10 @@ std::string measure_runtime(const http_options& o, figures& out) {
   if (!submit_tasks(srv.port(), tasks))
     return "submitting tasks failed";
   (*orch)->flush();
+  auto cpu0 = cpu_seconds();
   out = summarise(
       run_load({srv.port(), o.connections, o.seconds, worker_token, ids}));
+  out.cpu_s = cpu_seconds() - cpu0;
   srv.stop();
   return {};
 }
@@ -216,8 +230,10 @@ int run_http(const std::vector<std::string>& args) {
       std::fprintf(stderr, "rxon bench http: trivial server failed\n");
       return 1;
     }
+    auto cpu0 = cpu_seconds();
     ceiling
         = summarise(run_load({ts.port(), o.connections, o.seconds, "x", {}}));
+    ceiling.cpu_s = cpu_seconds() - cpu0;
   }
   double ratio
       = ceiling.tasks_per_s > 0 ? rt.tasks_per_s / ceiling.tasks_per_s : 0;
@@ -226,10 +242,12 @@ int run_http(const std::vector<std::string>& args) {
         "{\"connections\":%d,\"seconds\":%.3f,\"tasks_per_s\":%.1f,"
         "\"p50_us\":%.1f,\"p99_us\":%.1f,\"ceiling_tasks_per_s\":%.1f,"
         "\"ceiling_p50_us\":%.1f,\"ceiling_p99_us\":%.1f,"
-        "\"ratio\":%.3f,\"errors\":%llu,\"exhausted\":%s,"
+        "\"ratio\":%.3f,\"cpu_s\":%.2f,\"ceiling_cpu_s\":%.2f,"
+        "\"errors\":%llu,\"exhausted\":%s,"
         "\"loadavg_before\":\"%s\"}\n",
         o.connections, rt.load.seconds, rt.tasks_per_s, rt.p50_us, rt.p99_us,
-        ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us, ratio,
+        ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us, ratio, rt.cpu_s,
+        ceiling.cpu_s,
         static_cast<unsigned long long>(rt.load.errors + ceiling.load.errors),
         rt.load.exhausted ? "true" : "false", load_before.c_str());
   } else {
@@ -237,14 +255,15 @@ int run_http(const std::vector<std::string>& args) {
                 "before %s\n",
                 o.connections, o.seconds, load_before.c_str());
     std::printf("  runtime (SQLite WAL NORMAL)  %8.0f tasks/s  poll p50 %.0f "
-                "us  p99 %.0f us  (%llu tasks, %llu errors%s)\n",
-                rt.tasks_per_s, rt.p50_us, rt.p99_us,
+                "us  p99 %.0f us  cpu %.2f s  (%llu tasks, %llu errors%s)\n",
+                rt.tasks_per_s, rt.p50_us, rt.p99_us, rt.cpu_s,
                 static_cast<unsigned long long>(rt.load.tasks),
                 static_cast<unsigned long long>(rt.load.errors),
                 rt.load.exhausted ? ", queue ran dry" : "");
     std::printf("  trivial Beast server         %8.0f tasks/s  poll p50 %.0f "
-                "us  p99 %.0f us\n",
-                ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us);
+                "us  p99 %.0f us  cpu %.2f s\n",
+                ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us,
+                ceiling.cpu_s);
     std::printf("  runtime / ceiling            %8.0f %%\n", 100 * ratio);
   }
   return rt.load.errors + ceiling.load.errors == 0 ? 0 : 1;
