@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <string_view>
@@ -133,8 +134,8 @@ private:
     if (have_ < total)
       return more();
     std::string body{data.substr(head_end + 4, length)};
-    in_.erase(0, total);
-    in_.resize(64 * 1024);
+    // Keep the buffer's size: erase + resize would zero 64 KiB per reply.
+    std::memmove(in_.data(), in_.data() + total, have_ - total);
     have_ -= total;
     if (polling_) {
       auto now = clock_type::now();
