@@ -1,5 +1,6 @@
 #include "bench/bench.hpp"
 #include "bench/dispatch_bench.hpp"
+#include "bench/http_bench.hpp"
 #include "bench/protocol_bench.hpp"
 #include "bench/transport_bench.hpp"
 
@@ -16,11 +17,14 @@ int run(const std::vector<std::string>& args) {
       return run_dispatch(rest);
     if (args[0] == "transport")
       return run_transport(rest);
+    if (args[0] == "http")
+      return run_http(rest);
   }
   std::cerr << "usage: rxon bench protocol [--json] [--seconds S]\n"
                "       rxon bench dispatch --holons N --tasks M [--durable] "
                "[--json]\n"
-               "       rxon bench transport [--loops N] [--json]\n";
+               "       rxon bench transport [--loops N] [--json]\n"
+               "       rxon bench http --connections C --seconds S [--json]\n";
   return 2;
 }
 
