@@ -21,6 +21,8 @@ struct dispatcher_state::task_entry {
   bool ran = false;        ///< a progress event was seen
   std::string avoid_holon; ///< after a transient failure: prefer another
   job_entry* job = nullptr;
+  holon_entry* holder = nullptr; ///< while leased
+  uint32_t lease_slot = 0;       ///< index in holder->leases
 };
 
 struct dispatcher_state::holon_entry {
@@ -29,7 +31,8 @@ struct dispatcher_state::holon_entry {
   profile_id profile = 0;
   double reputation = 1.0;
   uint32_t load = 0; ///< leased tasks
-  std::unordered_set<task_entry*> leases;
+  /// Leased tasks; each knows its index here (O(1) removal, no nodes).
+  std::vector<task_entry*> leases;
   std::vector<std::string> hot;
   std::vector<std::string> pending_cancels; ///< reported in the next heartbeat
   std::string skills_hash;

@@ -1,9 +1,8 @@
 #include "actors/dispatcher_state.hpp"
 
 #include "actors/dispatcher_entries.hpp"
-#include "protocol/identifiers.hpp"
-
 #include "protocol/codec.hpp"
+#include "protocol/identifiers.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,7 +26,7 @@ bool contains(const std::vector<std::string>& xs, std::string_view x) {
 } // namespace
 
 dispatcher_state::dispatcher_state(dispatch_config cfg, uint64_t seed)
-  : cfg_(cfg), rng_(seed) {
+    : cfg_(cfg), rng_(seed) {
   // nop
 }
 
@@ -72,16 +71,15 @@ void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
   auto i = holons_.find(id);
   if (i == holons_.end())
     return;
-  auto leases = std::vector<task_entry*>(i->second->leases.begin(),
-                                         i->second->leases.end());
-  // Sort for determinism: unordered_set order depends on addresses.
+  auto leases = i->second->leases;
+  // Sort for determinism: swap-removals reorder the list.
   std::sort(leases.begin(), leases.end(),
             [](auto* x, auto* y) { return x->seq < y->seq; });
   for (auto* t : leases) {
     release_lease(*t);
     t->avoid_holon = id;
     fx.changes.events.push_back(
-      {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
+        {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
     make_pending(*t, now, fx);
     persist(*t, now, fx);
     enqueue(*t, now, fx);
@@ -96,7 +94,8 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
   for (auto& [pid, p] : parked_)
     if (p->holon == id)
       fx.answers.push_back({pid, std::optional<task_payload>{}});
-  std::erase_if(parked_, [&](const auto& kv) { return kv.second->holon == id; });
+  std::erase_if(parked_,
+                [&](const auto& kv) { return kv.second->holon == id; });
   holons_.erase(id);
 }
 
@@ -113,7 +112,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   if (spec.tasks.size() > cfg_.max_tasks_per_job)
     return error{errc::out_of_range,
                  "tasks: at most " + std::to_string(cfg_.max_tasks_per_job)
-                   + " tasks per job"};
+                     + " tasks per job"};
   for (std::size_t i = 0; i < spec.tasks.size(); ++i) {
     const auto& ts = spec.tasks[i];
     auto where = "tasks[" + std::to_string(i) + "]";
@@ -158,10 +157,8 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     if (ts.skill)
       t->rec.skill = to_json(*ts.skill);
     t->cls = profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size()) {
+    if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
-      classes_by_type_[ts.type].push_back(t->cls);
-    }
     t->job = &j;
     t->seq = next_seq_++;
     ack.task_ids.push_back(t->rec.task_id);
@@ -194,15 +191,14 @@ result<json::value> dispatcher_state::cancel_task(const std::string& owner,
     return error{errc::not_found, "task '" + task_id + "' not found"};
   auto& t = *i->second;
   if (storage::is_terminal(t.rec.state))
-    return json::value{json::object{
-      {"status", "already_finished"},
-      {"task_id", task_id},
-      {"state", storage::to_string(t.rec.state)}}};
-  t.rec.error = task_error_json("PERMANENT_ERROR",
-                                "cancelled by client");
+    return json::value{
+        json::object{{"status", "already_finished"},
+                     {"task_id", task_id},
+                     {"state", storage::to_string(t.rec.state)}}};
+  t.rec.error = task_error_json("PERMANENT_ERROR", "cancelled by client");
   finish(t, task_state::cancelled, now, fx);
   return json::value{
-    json::object{{"status", "cancelled"}, {"task_id", task_id}}};
+      json::object{{"status", "cancelled"}, {"task_id", task_id}}};
 }
 
 result<json::value> dispatcher_state::cancel_job(const std::string& owner,
@@ -216,8 +212,8 @@ result<json::value> dispatcher_state::cancel_job(const std::string& owner,
     auto t = tasks_.find(id);
     if (t == tasks_.end() || storage::is_terminal(t->second->rec.state))
       continue;
-    t->second->rec.error = task_error_json("PERMANENT_ERROR",
-                                           "cancelled by client");
+    t->second->rec.error
+        = task_error_json("PERMANENT_ERROR", "cancelled by client");
     finish(*t->second, task_state::cancelled, now, fx);
     ++cancelled;
   }
@@ -263,23 +259,23 @@ bool dispatcher_state::try_push(task_entry& t, int64_t now, effects& fx) {
   auto better = [&](const candidate& x, const candidate& y) {
     // Is x better than y?
     switch (cfg_.strategy) {
-      case strategy::round_robin:
-        return x.id < y.id;
-      case strategy::least_loaded:
-        return std::tie(x.h->load, x.id) < std::tie(y.h->load, y.id);
-      case strategy::cheapest:
-        return std::tie(x.cost, x.id) < std::tie(y.cost, y.id);
-      case strategy::standard:
-      default:
-        if (x.hot != y.hot)
-          return x.hot;
-        if (x.h->load != y.h->load)
-          return x.h->load < y.h->load;
-        if (x.cost != y.cost)
-          return x.cost < y.cost;
-        if (x.h->reputation != y.h->reputation)
-          return x.h->reputation > y.h->reputation;
-        return x.id < y.id;
+    case strategy::round_robin:
+      return x.id < y.id;
+    case strategy::least_loaded:
+      return std::tie(x.h->load, x.id) < std::tie(y.h->load, y.id);
+    case strategy::cheapest:
+      return std::tie(x.cost, x.id) < std::tie(y.cost, y.id);
+    case strategy::standard:
+    default:
+      if (x.hot != y.hot)
+        return x.hot;
+      if (x.h->load != y.h->load)
+        return x.h->load < y.h->load;
+      if (x.cost != y.cost)
+        return x.cost < y.cost;
+      if (x.h->reputation != y.h->reputation)
+        return x.h->reputation > y.h->reputation;
+      return x.id < y.id;
     }
   };
   for (auto& [profile, lists] : w->second) {
@@ -324,8 +320,8 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   auto since = std::max(t.rec.updated_ms, t.rec.not_before_ms);
   auto waited = std::max<int64_t>(now - since, 0);
   const auto& b = dispatch_stats::latency_buckets;
-  auto bucket = static_cast<size_t>(
-    std::lower_bound(b.begin(), b.end(), waited) - b.begin());
+  auto bucket = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), waited)
+                                    - b.begin());
   ++latency_counts_[bucket];
   latency_sum_ms_ += waited;
   set_state(t, task_state::assigned);
@@ -334,7 +330,9 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   t.rec.lease_expiry_ms = now + cfg_.lease_ms;
   t.rec.updated_ms = now;
   t.avoid_holon.clear();
-  h.leases.insert(&t);
+  t.holder = &h;
+  t.lease_slot = static_cast<uint32_t>(h.leases.size());
+  h.leases.push_back(&t);
   h.load = static_cast<uint32_t>(h.leases.size());
   lease_timers_.push({t.rec.lease_expiry_ms, t.seq});
   task_payload p;
@@ -353,24 +351,19 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
 dispatcher_state::task_entry*
 dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
                                 int64_t now, effects& fx) {
+  // The profile's slots carry each skill's compatible classes and input
+  // schema: no string lookups here.
   const auto& prof = profiles_.profile(h.profile);
   task_entry* best = nullptr;
   bool best_hot = false;
-  std::string_view last;
-  for (const auto& skill : prof.skills) {
-    if (skill.name == last)
-      continue; // several versions of one skill share the queues
-    last = skill.name;
-    if (req.available_skills && !contains(*req.available_skills, skill.name))
+  for (const auto& slot : prof.slots) {
+    if (req.available_skills && !contains(*req.available_skills, slot.name))
       continue;
-    auto cls = classes_by_type_.find(skill.name);
-    if (cls == classes_by_type_.end())
-      continue;
-    bool hot = (req.hot_skills && contains(*req.hot_skills, skill.name))
-               || contains(h.hot, skill.name);
-    for (auto c : cls->second) {
+    bool hot = (req.hot_skills && contains(*req.hot_skills, slot.name))
+               || (!h.hot.empty() && contains(h.hot, slot.name));
+    for (auto c : slot.classes) {
       auto& q = queues_[c].pending;
-      if (q.empty() || !profiles_.compatible(h.profile, c))
+      if (q.empty())
         continue;
       // Expired heads time out here rather than being handed out.
       while (!q.empty() && q.begin()->task->rec.deadline_ms
@@ -379,22 +372,22 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
       if (q.empty())
         continue;
       auto* t = q.begin()->task;
-      if (!check_contract(*t, h))
+      if (best && !(hot && !best_hot)
+          && !(hot == best_hot
+               && queue_key{-t->rec.priority, t->seq, t}
+                      < queue_key{-best->rec.priority, best->seq, best}))
+        continue; // cannot win: skip the contract check
+      if (slot.input && !validate(*slot.input, t->rec.params))
         continue;
-      if (!best || (hot && !best_hot)
-          || (hot == best_hot
-              && queue_key{-t->rec.priority, t->seq, t}
-                   < queue_key{-best->rec.priority, best->seq, best})) {
-        best = t;
-        best_hot = hot;
-      }
+      best = t;
+      best_hot = hot;
     }
   }
   return best;
 }
 
-void dispatcher_state::park(poll_id id, holon_entry& h,
-                            const poll_request& req, int64_t now) {
+void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
+                            int64_t now) {
   auto timeout = std::min<int64_t>(req.timeout.count(), cfg_.max_poll_ms);
   auto p = std::make_unique<parked_poll>();
   p->id = id;
@@ -430,7 +423,8 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
   auto i = holons_.find(req.worker_id);
   if (i == holons_.end()) {
     fx.answers.push_back(
-      {id, error{errc::not_found, "worker '" + req.worker_id
+        {id,
+         error{errc::not_found, "worker '" + req.worker_id
                                     + "' is not registered; register first"}});
     return;
   }

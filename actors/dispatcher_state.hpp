@@ -135,7 +135,7 @@ private:
   };
   using timer = std::pair<int64_t, uint64_t>; // (when, key)
   using timer_heap
-    = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
+      = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
 
   std::string next_id(int64_t now);
   void enqueue(task_entry& t, int64_t now, effects& fx);
@@ -175,7 +175,6 @@ private:
   std::unordered_map<std::string, std::unique_ptr<holon_entry>> holons_;
 
   std::vector<class_queue> queues_; ///< by class_id
-  std::unordered_map<std::string, std::vector<class_id>> classes_by_type_;
 
   std::unordered_map<poll_id, std::unique_ptr<parked_poll>> parked_;
   /// skill -> profile -> parked polls (FIFO; stale ids skipped lazily)
