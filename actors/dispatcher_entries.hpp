@@ -19,6 +19,7 @@ struct dispatcher_state::task_entry {
   uint64_t seq = 0;
   bool queued = false;     ///< in its class queue
   bool ran = false;        ///< a progress event was seen
+  bool stored = false;     ///< put once; later changes are narrow updates
   std::string avoid_holon; ///< after a transient failure: prefer another
   job_entry* job = nullptr;
   holon_entry* holder = nullptr; ///< while leased

@@ -58,6 +58,13 @@ void dispatcher_state::set_state(task_entry& t, task_state s) {
 
 void dispatcher_state::persist(task_entry& t, int64_t now, effects& fx) {
   t.rec.updated_ms = now;
+  // The whole record (params and all) is written once; state changes after
+  // that rewrite only the mutable columns.
+  if (t.stored) {
+    fx.changes.task_updates.push_back(storage::task_update::of(t.rec));
+    return;
+  }
+  t.stored = true;
   fx.changes.tasks.push_back(t.rec);
 }
 
@@ -403,6 +410,7 @@ void dispatcher_state::restore(const storage::job_record& job,
       continue;
     auto t = std::make_unique<task_entry>();
     t->rec = std::move(rec);
+    t->stored = true; // it comes from the store
     requirement r;
     r.type = t->rec.type;
     if (!t->rec.requirements.is_null())

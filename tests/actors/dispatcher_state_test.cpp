@@ -1,5 +1,4 @@
 #include "actors/dispatcher_state.hpp"
-
 #include "support.hpp"
 
 #include <doctest/doctest.h>
@@ -268,10 +267,14 @@ TEST_CASE("a duplicate result completes the task once") {
   auto p = f.take("a");
   CHECK(status_of(f.result("a", success(*p, json::object{{"x", 1}})))
         == "accepted");
-  CHECK(f.last.changes.tasks.size() == 1);
+  // The stored task gets a narrow update, not a second whole-row put.
+  CHECK(f.last.changes.tasks.empty());
+  REQUIRE(f.last.changes.task_updates.size() == 1);
+  CHECK(f.last.changes.task_updates[0].state == task_state::success);
   auto dup = f.result("a", success(*p, json::object{{"x", 2}}));
   CHECK(reason_of(dup) == "stale_task");
   CHECK(f.last.changes.tasks.empty()); // nothing changed
+  CHECK(f.last.changes.task_updates.empty());
   CHECK(*f.d->find_task(p->task_id)->result.find("x") == json::value{1});
 }
 
@@ -424,9 +427,9 @@ TEST_CASE("params that break a skill's input schema are not handed to it") {
   fixture f;
   auto reg = holon_reg("strict", {"sum"});
   (*reg.supported_skills)[0].input_schema = json::object{
-    {"type", "object"},
-    {"required", json::array{"a"}},
-    {"properties", json::object{{"a", json::object{{"type", "integer"}}}}}};
+      {"type", "object"},
+      {"required", json::array{"a"}},
+      {"properties", json::object{{"a", json::object{{"type", "integer"}}}}}};
   f.add(reg);
   f.add(holon_reg("lax", {"sum"}, {8}));
   auto bad = task("sum");
@@ -439,8 +442,8 @@ TEST_CASE("params that break a skill's input schema are not handed to it") {
 TEST_CASE("a result that breaks the output schema is quarantined") {
   fixture f;
   auto reg = holon_reg("w", {"sum"});
-  (*reg.supported_skills)[0].output_schema = json::object{
-    {"type", "object"}, {"required", json::array{"total"}}};
+  (*reg.supported_skills)[0].output_schema
+      = json::object{{"type", "object"}, {"required", json::array{"total"}}};
   f.add(reg);
   f.submit({task("sum")});
   auto p = f.take("w");

@@ -139,6 +139,17 @@ TEST_CASE("memory and SQLite stores agree on a generated history") {
         t.params = json::object{{"k", pick(10)}, {"n", nullptr}};
       b.tasks.push_back(std::move(t));
     }
+    for (int i = pick(4); i > 0; --i) {
+      // Narrow updates, of stored tasks or not (then the batch fails).
+      auto u = task_update::of(make_task(name("t", pick(200))));
+      u.state = static_cast<task_state>(pick(8));
+      u.attempts = pick(4);
+      u.holon_id = name("h", pick(10));
+      if (pick(2) == 0)
+        u.result = json::object{{"r", pick(10)}, {"n", nullptr}};
+      u.updated_ms = step;
+      b.task_updates.push_back(std::move(u));
+    }
     if (pick(4) == 0)
       b.holons.push_back(make_holon(name("h", pick(10)), step));
     if (pick(6) == 0)
