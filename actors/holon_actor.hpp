@@ -11,7 +11,7 @@ namespace rxon::actors {
 
 /// Restart policy of a parent for its child holon actors.
 struct supervision_policy {
-  int max_restarts = 3;            ///< within the window, then removed
+  int max_restarts = 3; ///< within the window, then removed
   int64_t restart_window_ms = 60'000;
 };
 
@@ -27,6 +27,8 @@ struct holon_state {
 
   struct child {
     holon_actor handle;
+    /// Shared with identically registered siblings: worker_id is empty
+    /// (the key of `children` is the id).
     std::shared_ptr<const worker_registration> reg;
     int restarts = 0;
     int64_t window_start_ms = 0;
@@ -41,6 +43,11 @@ struct holon_state {
   std::unordered_map<std::string, child> children;
   /// child actor address -> child id, for down messages
   std::unordered_map<caf::actor_addr, std::string> child_ids;
+  /// Registrations without their worker_id, by content hash: a fleet of
+  /// identical workers keeps one copy instead of one per holon.
+  std::unordered_map<std::size_t,
+                     std::vector<std::weak_ptr<const worker_registration>>>
+      shared_regs;
 };
 
 /// The reason a holon actor exits when its heartbeat TTL lapses.
