@@ -125,8 +125,10 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "SELECT " RXON_HOLON_COLUMNS " FROM holons ORDER BY holon_id",
     "SELECT state, count(*) FROM tasks GROUP BY state",
     "SELECT " RXON_EVENT_COLUMNS " FROM events WHERE task_id = ?1 ORDER BY id",
-    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state IN ('pending', "
-    "'assigned', 'running') ORDER BY task_id",
+    // Written exactly as the WHERE of the partial index tasks_unfinished,
+    // which SQLite then uses.
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state = 'pending' OR "
+    "state = 'assigned' OR state = 'running' ORDER BY task_id",
 };
 
 class sqlite_store final : public store {

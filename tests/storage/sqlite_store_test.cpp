@@ -119,7 +119,7 @@ TEST_CASE("a version 1 tasks table migrates to version 2 with its rows") {
   CHECK(back->params == t.params);
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
                         "'index' AND name IN ('tasks_by_job', "
-                        "'tasks_by_state')")
+                        "'tasks_unfinished')")
         == 2);
   // The state rule still holds for anyone writing the file directly.
   sqlite3* db = nullptr;
