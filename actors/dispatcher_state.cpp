@@ -152,13 +152,21 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     t->rec.created_ms = now;
     requirement r{ts.type, ts.requirements, ts.skill, ts.artifacts,
                   ts.max_cost};
-    if (ts.requirements)
-      t->rec.requirements = to_json(*ts.requirements);
-    if (ts.skill)
-      t->rec.skill = to_json(*ts.skill);
-    t->cls = profiles_.intern(std::move(r));
+    auto known = profiles_.find(r);
+    t->cls = known ? *known : profiles_.intern(std::move(r));
     if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
+    // Encoded once per class, copied per task.
+    auto& cj = queues_[t->cls];
+    if (!cj.encoded) {
+      if (ts.requirements)
+        cj.requirements_json = to_json(*ts.requirements);
+      if (ts.skill)
+        cj.skill_json = to_json(*ts.skill);
+      cj.encoded = true;
+    }
+    t->rec.requirements = cj.requirements_json;
+    t->rec.skill = cj.skill_json;
     t->job = &j;
     t->seq = next_seq_++;
     ack.task_ids.push_back(t->rec.task_id);

@@ -128,6 +128,10 @@ private:
   };
   struct class_queue {
     std::set<queue_key> pending;
+    /// The class's requirements and skill as stored with its tasks.
+    json::value requirements_json;
+    json::value skill_json;
+    bool encoded = false;
   };
   struct wait_lists {
     std::deque<poll_id> hot;

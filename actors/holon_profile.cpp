@@ -194,6 +194,16 @@ class_id profile_registry::intern(requirement r) {
   return id;
 }
 
+std::optional<class_id> profile_registry::find(const requirement& r) const {
+  auto i = classes_by_type_.find(r.type);
+  if (i == classes_by_type_.end() || i->second.size() > 16)
+    return std::nullopt; // many variants: the keyed lookup is cheaper
+  for (auto c : i->second)
+    if (*classes_[c] == r)
+      return c;
+  return std::nullopt;
+}
+
 bool profile_registry::compute(profile_id p, class_id c) {
   auto& row = compat_[p];
   if (row.size() <= c)

@@ -34,6 +34,7 @@ struct requirement {
 
   /// Canonical text; equal requirements have equal keys.
   std::string key() const;
+  friend bool operator==(const requirement&, const requirement&) = default;
 };
 
 /// One skill name of a profile with what dispatch needs of it, cached at
@@ -80,6 +81,9 @@ class profile_registry {
 public:
   profile_id intern(holon_profile p);
   class_id intern(requirement r);
+  /// The class equal to `r` if there is one, found by comparing the few
+  /// classes of its type (no canonical key is encoded).
+  std::optional<class_id> find(const requirement& r) const;
 
   const holon_profile& profile(profile_id id) const { return *profiles_[id]; }
   const requirement& req(class_id id) const { return *classes_[id]; }

@@ -1,4 +1,5 @@
 #include "actors/dispatcher_state.hpp"
+#include "protocol/codec.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
@@ -538,4 +539,34 @@ TEST_CASE("dispatch cost does not depend on the number of idle holons") {
   t.requirements = req;
   f.submit({t});
   CHECK(delivered(f.last, big));
+}
+
+TEST_CASE("each stored task carries its own requirements, however classes "
+          "are shared") {
+  fixture f;
+  f.add(holon_reg("big", {"render"}, {48}));
+  auto with_gpu = [](int vram) {
+    auto t = task("render");
+    resources req;
+    req.devices.emplace();
+    req.devices->push_back(gpu(vram));
+    t.requirements = req;
+    return t;
+  };
+  auto plain = task("render");
+  std::vector<task_spec> specs{with_gpu(16), plain, with_gpu(32), with_gpu(16),
+                               plain};
+  f.submit(specs);
+  REQUIRE(f.last.changes.tasks.size() == specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& stored = f.last.changes.tasks[i].requirements;
+    if (specs[i].requirements)
+      CHECK(stored == to_json(*specs[i].requirements));
+    else
+      CHECK(stored.is_null());
+  }
+  // All five are dispatchable to the one holon that fits them all.
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    CHECK(f.take("big"));
+  CHECK_FALSE(f.take("big"));
 }
