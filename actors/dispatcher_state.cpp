@@ -343,7 +343,10 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   h.leases.push_back(&t);
   h.load = static_cast<uint32_t>(h.leases.size());
   lease_timers_.push({t.rec.lease_expiry_ms, t.seq});
-  task_payload p;
+  // Built in place: a task_payload is costly to move (many optionals).
+  auto& a = fx.answers.emplace_back();
+  a.id = id;
+  auto& p = a.outcome->emplace();
   p.job_id = t.rec.job_id;
   p.task_id = t.rec.task_id;
   p.type = t.rec.type;
@@ -352,7 +355,6 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   if (t.rec.deadline_ms)
     p.deadline = *t.rec.deadline_ms / 1000;
   p.timestamp = now / 1000;
-  fx.answers.push_back({id, std::optional<task_payload>{std::move(p)}});
   ++dispatched_;
 }
 
