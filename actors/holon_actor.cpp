@@ -28,7 +28,7 @@ share_registration(holon_state& st, const worker_registration& reg) {
   auto anon = reg;
   anon.worker_id.clear();
   auto key = std::hash<std::string>{}(json::to_string(to_json(anon)));
-  auto& candidates = st.shared_regs[key];
+  auto& candidates = st.kids().shared_regs[key];
   std::erase_if(candidates, [](const auto& w) { return w.expired(); });
   for (const auto& w : candidates)
     if (auto p = w.lock(); p && *p == anon)
@@ -42,18 +42,18 @@ share_registration(holon_state& st, const worker_registration& reg) {
 // is a failure: restart it within the policy's budget, else remove it.
 void on_child_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
-  auto id_it = st.child_ids.find(msg.source);
-  if (id_it == st.child_ids.end())
+  auto id_it = st.kids().child_ids.find(msg.source);
+  if (id_it == st.kids().child_ids.end())
     return;
   auto id = id_it->second;
-  st.child_ids.erase(id_it);
-  auto c = st.children.find(id);
-  if (c == st.children.end())
+  st.kids().child_ids.erase(id_it);
+  auto c = st.kids().children.find(id);
+  if (c == st.kids().children.end())
     return;
   bool lost = msg.reason == holon_lost_reason();
   bool orderly = !msg.reason || msg.reason == caf::exit_reason::user_shutdown;
   if (lost || orderly) {
-    st.children.erase(c);
+    st.kids().children.erase(c);
     if (lost)
       self->send(st.dispatcher, down_atom::value, id, true);
     return;
@@ -65,13 +65,13 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
     ch.restarts = 0;
   }
   if (++ch.restarts > st.opts.policy.max_restarts) {
-    st.children.erase(c);
+    st.kids().children.erase(c);
     self->send(st.dispatcher, down_atom::value, id, false);
     return;
   }
   auto reg = *ch.reg;
   reg.worker_id = id;
-  st.children.erase(c);
+  st.kids().children.erase(c);
   spawn_or_update(self, std::move(reg), {}, true);
 }
 
@@ -79,8 +79,8 @@ void spawn_or_update(self_ptr self, worker_registration reg,
                      callback<json::value> done, bool restarted) {
   auto& st = self->state;
   auto shared = share_registration(st, reg);
-  auto existing = st.children.find(reg.worker_id);
-  if (existing != st.children.end()) {
+  auto existing = st.kids().children.find(reg.worker_id);
+  if (existing != st.kids().children.end()) {
     existing->second.reg = shared;
     self->send(existing->second.handle, reg);
     self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
@@ -98,8 +98,8 @@ void spawn_or_update(self_ptr self, worker_registration reg,
   holon_state::child entry{child, shared, 0, st.opts.clock()};
   if (restarted)
     entry.restarts = 1;
-  st.child_ids.emplace(child.address(), reg.worker_id);
-  st.children.emplace(reg.worker_id, std::move(entry));
+  st.kids().child_ids.emplace(child.address(), reg.worker_id);
+  st.kids().children.emplace(reg.worker_id, std::move(entry));
   self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
                                          caf::actor_cast<caf::actor>(child),
                                          restarted, std::move(done)});

@@ -40,14 +40,25 @@ struct holon_state {
   dispatcher_actor dispatcher;
   caf::actor_addr parent; ///< whose exit ends this holon
   int64_t last_seen_ms = 0;
-  std::unordered_map<std::string, child> children;
-  /// child actor address -> child id, for down messages
-  std::unordered_map<caf::actor_addr, std::string> child_ids;
-  /// Registrations without their worker_id, by content hash: a fleet of
-  /// identical workers keeps one copy instead of one per holon.
-  std::unordered_map<std::size_t,
-                     std::vector<std::weak_ptr<const worker_registration>>>
-      shared_regs;
+  /// What only a holon with children needs; most holons are leaves, so
+  /// it is allocated with the first child (saves ~160 bytes per leaf).
+  struct family {
+    std::unordered_map<std::string, child> children;
+    /// child actor address -> child id, for down messages
+    std::unordered_map<caf::actor_addr, std::string> child_ids;
+    /// Registrations without their worker_id, by content hash: a fleet of
+    /// identical workers keeps one copy instead of one per holon.
+    std::unordered_map<std::size_t,
+                       std::vector<std::weak_ptr<const worker_registration>>>
+        shared_regs;
+  };
+  std::unique_ptr<family> fam;
+
+  family& kids() {
+    if (!fam)
+      fam = std::make_unique<family>();
+    return *fam;
+  }
 };
 
 /// The reason a holon actor exits when its heartbeat TTL lapses.
