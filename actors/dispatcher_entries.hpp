@@ -40,6 +40,7 @@ struct dispatcher_state::holon_entry {
   std::string status = "idle";
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
+  int64_t last_touch_ms = 0; ///< last time reported in effects::touched
 };
 
 struct dispatcher_state::parked_poll {

@@ -193,8 +193,7 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
   // pending but has not been handed to anyone else yet.
   auto holon = holons_.find(worker_id);
   if (holon != holons_.end())
-    holon->second->last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+    touch(*holon->second, now, fx);
   release_lease(t);
   if (t.queued) {
     queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
@@ -261,8 +260,7 @@ dispatcher_state::heartbeat(const std::string& worker_id,
   if (i == holons_.end())
     return json::object{{"status", "ok"}, {"require_full_sync", true}};
   auto& h = *i->second;
-  h.last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+  touch(h, now, fx);
   json::object out{{"status", "ok"}};
   std::vector<std::string> cancel = std::move(h.pending_cancels);
   h.pending_cancels.clear();
@@ -299,8 +297,7 @@ json::value dispatcher_state::post_event(const std::string& worker_id,
   const auto& task_id
       = ev.target_task_id ? *ev.target_task_id : ev.origin_task_id.value_or("");
   if (auto h = holons_.find(worker_id); h != holons_.end())
-    h->second->last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+    touch(*h->second, now, fx);
   if (!task_id.empty()) {
     auto i = tasks_.find(task_id);
     if (i != tasks_.end() && i->second->rec.holon_id == worker_id

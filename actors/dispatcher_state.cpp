@@ -63,7 +63,16 @@ void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
   h.hot = reg.hot_skills.value_or(std::vector<std::string>{});
   h.skills_hash = reg.skills_hash.value_or("");
   h.last_seen_ms = now;
+  h.last_touch_ms = now; // registering restarts the holon's TTL
   h.status = "idle";
+}
+
+void dispatcher_state::touch(holon_entry& h, int64_t now, effects& fx) {
+  h.last_seen_ms = now;
+  if (cfg_.touch_every_ms > 0 && now - h.last_touch_ms < cfg_.touch_every_ms)
+    return;
+  h.last_touch_ms = now;
+  fx.touched.push_back(h.id);
 }
 
 void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
@@ -439,8 +448,7 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
     return;
   }
   auto& h = *i->second;
-  h.last_seen_ms = now;
-  fx.touched.push_back(h.id);
+  touch(h, now, fx);
   if (req.hot_skills)
     h.hot = *req.hot_skills;
   if (h.reputation >= cfg_.reputation_floor) {

@@ -152,6 +152,8 @@ private:
                             int64_t now, effects& fx);
   void park(poll_id id, holon_entry& h, const poll_request& req, int64_t now);
   void unpark(poll_id id);
+  /// Records a sign of life; reports it when touch_every_ms has passed.
+  void touch(holon_entry& h, int64_t now, effects& fx);
   bool poll_alive(poll_id id) const;
   void finish(task_entry& t, storage::task_state s, int64_t now, effects& fx);
   void release_lease(task_entry& t);

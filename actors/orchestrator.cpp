@@ -17,7 +17,7 @@ namespace rxon::actors {
 int64_t system_clock_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
-    .count();
+      .count();
 }
 
 struct orchestrator::impl {
@@ -32,7 +32,7 @@ namespace {
 
 struct recovered_state {
   std::vector<std::pair<storage::job_record, std::vector<storage::task_record>>>
-    jobs;
+      jobs;
   std::vector<storage::holon_record> holons;
 };
 
@@ -84,6 +84,10 @@ orchestrator::start(orchestrator_options opts) {
     opts.seed = (static_cast<uint64_t>(std::random_device{}()) << 32)
                 ^ std::random_device{}();
   auto p = std::make_unique<impl>();
+  // The dispatcher reports signs of life as often as holon actors need
+  // them (their TTL restarts), not at every poll and result.
+  if (opts.dispatch.touch_every_ms == 0)
+    opts.dispatch.touch_every_ms = std::max<int64_t>(opts.holon_ttl_ms / 4, 1);
   auto logic = std::make_unique<dispatcher_state>(opts.dispatch, opts.seed);
   recovered_state recovered;
   std::size_t recovered_tasks = 0;
@@ -130,11 +134,10 @@ orchestrator::start(orchestrator_options opts) {
       continue;
     auto done = std::make_shared<std::promise<void>>();
     back.push_back(done->get_future());
-    caf::anon_send(p->dispatcher,
-                   register_msg{std::move(*reg), h.parent_id,
-                                [done](result<json::value>) {
-                                  done->set_value();
-                                }});
+    caf::anon_send(p->dispatcher, register_msg{std::move(*reg), h.parent_id,
+                                               [done](result<json::value>) {
+                                                 done->set_value();
+                                               }});
   }
   for (auto& f : back)
     f.wait_for(std::chrono::seconds(30));
@@ -152,8 +155,9 @@ void orchestrator::flush() {
     return;
   // Let the dispatcher hand its pending changes to the writer first.
   std::promise<void> done;
-  caf::anon_send(impl_->dispatcher,
-                 metrics_msg{[&done](result<std::string>) { done.set_value(); }});
+  caf::anon_send(impl_->dispatcher, metrics_msg{[&done](result<std::string>) {
+                   done.set_value();
+                 }});
   done.get_future().wait();
   impl_->writer->flush();
 }
@@ -161,9 +165,9 @@ void orchestrator::flush() {
 void orchestrator::register_child(worker_registration reg,
                                   std::string parent_id,
                                   callback<json::value> done) {
-  caf::anon_send(impl_->dispatcher, register_msg{std::move(reg),
-                                                 std::move(parent_id),
-                                                 std::move(done)});
+  caf::anon_send(
+      impl_->dispatcher,
+      register_msg{std::move(reg), std::move(parent_id), std::move(done)});
 }
 
 void orchestrator::register_holon(worker_registration reg,
@@ -183,16 +187,17 @@ void orchestrator::return_task(std::string worker_id, std::string task_id) {
 
 void orchestrator::post_result(std::string worker_id, task_result res,
                                callback<json::value> done) {
-  caf::anon_send(impl_->dispatcher, result_msg{std::move(worker_id),
-                                               std::move(res), std::move(done)});
+  caf::anon_send(
+      impl_->dispatcher,
+      result_msg{std::move(worker_id), std::move(res), std::move(done)});
 }
 
 void orchestrator::heartbeat(std::string worker_id,
                              std::optional<rxon::heartbeat> hb,
                              callback<json::value> done) {
-  caf::anon_send(impl_->dispatcher, heartbeat_msg{std::move(worker_id),
-                                                  std::move(hb),
-                                                  std::move(done)});
+  caf::anon_send(
+      impl_->dispatcher,
+      heartbeat_msg{std::move(worker_id), std::move(hb), std::move(done)});
 }
 
 void orchestrator::post_event(std::string worker_id, worker_event ev,
@@ -215,13 +220,17 @@ void orchestrator::detach_commands(std::string worker_id, uint64_t token) {
 }
 
 void orchestrator::submit(job_spec spec, callback<job_ack> done) {
-  caf::anon_send(impl_->dispatcher, submit_msg{std::move(spec), std::move(done)});
+  caf::anon_send(impl_->dispatcher,
+                 submit_msg{std::move(spec), std::move(done)});
 }
 
 void orchestrator::client(int kind, std::string owner, std::string id,
                           callback<json::value> done) {
-  client_msg msg{static_cast<client_msg::kind_t>(kind), std::move(owner),
-                 std::move(id), {}, std::move(done)};
+  client_msg msg{static_cast<client_msg::kind_t>(kind),
+                 std::move(owner),
+                 std::move(id),
+                 {},
+                 std::move(done)};
   caf::anon_send(impl_->dispatcher, std::move(msg));
 }
 
@@ -250,8 +259,8 @@ void orchestrator::get_task(std::string owner, std::string task_id,
 }
 
 void orchestrator::list_jobs(job_query q, callback<json::value> done) {
-  client_msg msg{client_msg::list_jobs, q.owner, {}, std::move(q),
-                 std::move(done)};
+  client_msg msg{
+      client_msg::list_jobs, q.owner, {}, std::move(q), std::move(done)};
   caf::anon_send(impl_->dispatcher, std::move(msg));
 }
 

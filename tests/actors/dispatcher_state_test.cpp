@@ -570,3 +570,31 @@ TEST_CASE("each stored task carries its own requirements, however classes "
     CHECK(f.take("big"));
   CHECK_FALSE(f.take("big"));
 }
+
+TEST_CASE("signs of life are reported once per touch interval") {
+  dispatch_config cfg;
+  cfg.touch_every_ms = 100;
+  fixture f{cfg};
+  f.add(holon_reg("a", {"echo"}));
+  using ids = std::vector<std::string>;
+  f.poll("a"); // registration just restarted the TTL
+  CHECK(f.last.touched.empty());
+  f.now += 99;
+  f.poll("a");
+  CHECK(f.last.touched.empty());
+  f.now += 1;
+  f.poll("a");
+  CHECK(f.last.touched == ids{"a"});
+  f.submit({task("echo")});
+  auto p = f.take("a");
+  REQUIRE(p);
+  f.now += 100;
+  f.result("a", success(*p, json::object{}));
+  CHECK(f.last.touched == ids{"a"});
+  // Without an interval every sign of life is reported.
+  fixture g;
+  g.add(holon_reg("b", {"echo"}));
+  g.poll("b");
+  g.poll("b");
+  CHECK(g.last.touched == ids{"b"});
+}
