@@ -101,7 +101,7 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
     release_lease(t);
   }
   if (t.queued) {
-    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    queues_[t.cls].pending.erase(t);
     t.queued = false;
   }
   if (s == task_state::timeout && t.rec.error.is_null())
@@ -196,7 +196,7 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     touch(*holon->second, now, fx);
   release_lease(t);
   if (t.queued) {
-    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    queues_[t.cls].pending.erase(t);
     t.queued = false;
   }
   t.rec.origin_worker_id = res.origin_worker_id.value_or(worker_id);

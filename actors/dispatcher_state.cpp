@@ -32,6 +32,58 @@ dispatcher_state::dispatcher_state(dispatch_config cfg, uint64_t seed)
 
 dispatcher_state::~dispatcher_state() = default;
 
+// -- pending heap -------------------------------------------------------------
+
+void dispatcher_state::pending_heap::place(std::size_t i, const queue_key& k) {
+  keys_[i] = k;
+  k.task->heap_pos = static_cast<uint32_t>(i);
+}
+
+void dispatcher_state::pending_heap::sift_up(std::size_t i) {
+  auto k = keys_[i];
+  while (i > 0) {
+    auto parent = (i - 1) / 2;
+    if (!(k < keys_[parent]))
+      break;
+    place(i, keys_[parent]);
+    i = parent;
+  }
+  place(i, k);
+}
+
+void dispatcher_state::pending_heap::sift_down(std::size_t i) {
+  auto k = keys_[i];
+  auto n = keys_.size();
+  for (;;) {
+    auto child = 2 * i + 1;
+    if (child >= n)
+      break;
+    if (child + 1 < n && keys_[child + 1] < keys_[child])
+      ++child;
+    if (!(keys_[child] < k))
+      break;
+    place(i, keys_[child]);
+    i = child;
+  }
+  place(i, k);
+}
+
+void dispatcher_state::pending_heap::insert(const queue_key& k) {
+  keys_.push_back(k);
+  sift_up(keys_.size() - 1);
+}
+
+void dispatcher_state::pending_heap::erase(task_entry& t) {
+  auto i = static_cast<std::size_t>(t.heap_pos);
+  auto last = keys_.back();
+  keys_.pop_back();
+  if (i == keys_.size())
+    return; // it was the last slot
+  keys_[i] = last;
+  sift_down(i);
+  sift_up(last.task->heap_pos);
+}
+
 std::string dispatcher_state::next_id(int64_t now) {
   // Time-ordered like UUIDv7: 12 hex digits of Unix ms, 8 of a sequence,
   // 12 random. Ordered keys make SQLite's index inserts append-only
@@ -385,12 +437,12 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
       if (q.empty())
         continue;
       // Expired heads time out here rather than being handed out.
-      while (!q.empty() && q.begin()->task->rec.deadline_ms
-             && *q.begin()->task->rec.deadline_ms <= now)
-        finish(*q.begin()->task, task_state::timeout, now, fx);
+      while (!q.empty() && q.top()->rec.deadline_ms
+             && *q.top()->rec.deadline_ms <= now)
+        finish(*q.top(), task_state::timeout, now, fx);
       if (q.empty())
         continue;
-      auto* t = q.begin()->task;
+      auto* t = q.top();
       if (best && !(hot && !best_hot)
           && !(hot == best_hot
                && queue_key{-t->rec.priority, t->seq, t}
@@ -453,7 +505,7 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
     h.hot = *req.hot_skills;
   if (h.reputation >= cfg_.reputation_floor) {
     if (auto* t = best_task_for(h, req, now, fx)) {
-      queues_[t->cls].pending.erase({-t->rec.priority, t->seq, t});
+      queues_[t->cls].pending.erase(*t);
       t->queued = false;
       deliver_to(*t, h, id, now, fx);
       return;

@@ -126,8 +126,25 @@ private:
       return x.seq < y.seq;
     }
   };
+  /// Pending tasks of one class, best first: an indexed binary heap (each
+  /// task knows its slot), so removing one from the middle is O(log n)
+  /// and no node is allocated per queued task.
+  class pending_heap {
+  public:
+    bool empty() const noexcept { return keys_.empty(); }
+    std::size_t size() const noexcept { return keys_.size(); }
+    task_entry* top() const noexcept { return keys_.front().task; }
+    void insert(const queue_key& k);
+    void erase(task_entry& t);
+
+  private:
+    void place(std::size_t i, const queue_key& k);
+    void sift_up(std::size_t i);
+    void sift_down(std::size_t i);
+    std::vector<queue_key> keys_;
+  };
   struct class_queue {
-    std::set<queue_key> pending;
+    pending_heap pending;
     /// The class's requirements and skill as stored with its tasks.
     json::value requirements_json;
     json::value skill_json;

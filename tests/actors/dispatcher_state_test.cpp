@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <random>
+
 using namespace rxon;
 using namespace rxon::actors;
 using namespace rxon::test;
@@ -597,4 +600,34 @@ TEST_CASE("signs of life are reported once per touch interval") {
   g.poll("b");
   g.poll("b");
   CHECK(g.last.touched == ids{"b"});
+}
+
+TEST_CASE("pending tasks go out by priority, then age, across cancellations") {
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  std::mt19937 rng{7};
+  std::vector<task_spec> specs;
+  for (int i = 0; i < 300; ++i) {
+    auto t = task("echo");
+    t.priority = static_cast<double>(rng() % 5);
+    specs.push_back(t);
+  }
+  auto ack = f.submit(specs);
+  // Cancel a third of them, scattered through the queue.
+  std::vector<std::pair<double, std::size_t>> want; // (-priority, index)
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (rng() % 3 == 0) {
+      effects fx;
+      REQUIRE(f.d->cancel_task("client", ack.task_ids[i], f.now, fx));
+      continue;
+    }
+    want.emplace_back(-specs[i].priority, i);
+  }
+  std::sort(want.begin(), want.end());
+  for (const auto& [neg_priority, i] : want) {
+    auto p = f.take("a");
+    REQUIRE(p);
+    CHECK(p->task_id == ack.task_ids[i]);
+  }
+  CHECK_FALSE(f.take("a"));
 }
