@@ -28,16 +28,19 @@ const char* to_string(strategy s);
 
 struct dispatch_config {
   actors::strategy strategy = strategy::standard;
-  int64_t lease_ms = 300'000;        ///< result timeout of a delivered task
-  int64_t max_poll_ms = 30'000;      ///< cap on a poll's timeout
-  int64_t retry_base_ms = 100;       ///< first retry backoff, doubled per try
-  int64_t retry_max_ms = 30'000;     ///< backoff cap
-  double reputation_floor = 0.3;     ///< below it a holon gets no tasks
-  double reward_success = 0.001;     ///< reputation per success (cap 1.0)
-  double penalty_failure = 0.05;     ///< per permanent failure
-  double penalty_contract = 0.2;     ///< per contract violation
+  int64_t lease_ms = 300'000;    ///< result timeout of a delivered task
+  int64_t max_poll_ms = 30'000;  ///< cap on a poll's timeout
+  int64_t retry_base_ms = 100;   ///< first retry backoff, doubled per try
+  int64_t retry_max_ms = 30'000; ///< backoff cap
+  double reputation_floor = 0.3; ///< below it a holon gets no tasks
+  double reward_success = 0.001; ///< reputation per success (cap 1.0)
+  double penalty_failure = 0.05; ///< per permanent failure
+  double penalty_contract = 0.2; ///< per contract violation
   std::size_t retain_terminal = 100'000; ///< finished tasks kept in memory
   std::size_t max_tasks_per_job = 100'000;
+  /// A holon is reported in effects::touched at most this often (0: at
+  /// every sign of life); the runtime sets a quarter of the holon TTL.
+  int64_t touch_every_ms = 0;
 };
 
 using poll_id = uint64_t;
@@ -75,8 +78,8 @@ struct dispatch_stats {
   int64_t holons = 0;
   uint64_t dispatched = 0;
   /// Submit (or requeue) to delivery latency, in ms, cumulative buckets.
-  static constexpr std::array<int64_t, 8> latency_buckets{1,   5,    10,  50,
-                                                         100, 500, 1000, 5000};
+  static constexpr std::array<int64_t, 8> latency_buckets{1,   5,   10,   50,
+                                                          100, 500, 1000, 5000};
   std::array<uint64_t, 9> latency_counts{}; ///< last one: above 5000
   int64_t latency_sum_ms = 0;
 };

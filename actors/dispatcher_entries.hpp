@@ -19,8 +19,12 @@ struct dispatcher_state::task_entry {
   uint64_t seq = 0;
   bool queued = false;     ///< in its class queue
   bool ran = false;        ///< a progress event was seen
+  bool stored = false;     ///< put once; later changes are narrow updates
   std::string avoid_holon; ///< after a transient failure: prefer another
   job_entry* job = nullptr;
+  holon_entry* holder = nullptr; ///< while leased
+  uint32_t heap_pos = 0;         ///< slot in its class's pending_heap
+  uint32_t lease_slot = 0;       ///< index in holder->leases
 };
 
 struct dispatcher_state::holon_entry {
@@ -29,13 +33,15 @@ struct dispatcher_state::holon_entry {
   profile_id profile = 0;
   double reputation = 1.0;
   uint32_t load = 0; ///< leased tasks
-  std::unordered_set<task_entry*> leases;
+  /// Leased tasks; each knows its index here (O(1) removal, no nodes).
+  std::vector<task_entry*> leases;
   std::vector<std::string> hot;
   std::vector<std::string> pending_cancels; ///< reported in the next heartbeat
   std::string skills_hash;
   std::string status = "idle";
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
+  int64_t last_touch_ms = 0; ///< last time reported in effects::touched
 };
 
 struct dispatcher_state::parked_poll {

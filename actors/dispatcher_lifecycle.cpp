@@ -2,7 +2,6 @@
 
 #include "actors/dispatcher_entries.hpp"
 #include "actors/dispatcher_state.hpp"
-
 #include "protocol/codec.hpp"
 
 #include <algorithm>
@@ -35,8 +34,8 @@ failure_kind classify(const json::value& error) {
   const auto& c = code->as_string();
   if (c == "CONTRACT_VIOLATION_ERROR")
     return failure_kind::contract;
-  if (c == "PERMANENT_ERROR" || c == "SECURITY_ERROR"
-      || c == "DEPENDENCY_ERROR" || c == "DEPENDENCY_MISSING_ERROR")
+  if (c == "PERMANENT_ERROR" || c == "SECURITY_ERROR" || c == "DEPENDENCY_ERROR"
+      || c == "DEPENDENCY_MISSING_ERROR")
     return failure_kind::permanent;
   if (c == "INVALID_INPUT_ERROR" || c == "INTEGRITY_MISMATCH_ERROR")
     return failure_kind::invalid;
@@ -59,13 +58,24 @@ void dispatcher_state::set_state(task_entry& t, task_state s) {
 
 void dispatcher_state::persist(task_entry& t, int64_t now, effects& fx) {
   t.rec.updated_ms = now;
+  // The whole record (params and all) is written once; state changes after
+  // that rewrite only the mutable columns.
+  if (t.stored) {
+    fx.changes.task_updates.push_back(storage::task_update::of(t.rec));
+    return;
+  }
+  t.stored = true;
   fx.changes.tasks.push_back(t.rec);
 }
 
 void dispatcher_state::release_lease(task_entry& t) {
-  if (auto h = holons_.find(t.rec.holon_id); h != holons_.end()) {
-    h->second->leases.erase(&t);
-    h->second->load = static_cast<uint32_t>(h->second->leases.size());
+  if (auto* h = t.holder) {
+    auto& v = h->leases;
+    v[t.lease_slot] = v.back();
+    v[t.lease_slot]->lease_slot = t.lease_slot;
+    v.pop_back();
+    h->load = static_cast<uint32_t>(v.size());
+    t.holder = nullptr;
   }
   t.rec.lease_expiry_ms = 0;
 }
@@ -91,7 +101,7 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
     release_lease(t);
   }
   if (t.queued) {
-    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    queues_[t.cls].pending.erase(t);
     t.queued = false;
   }
   if (s == task_state::timeout && t.rec.error.is_null())
@@ -120,8 +130,7 @@ void dispatcher_state::evict_terminal() {
 void dispatcher_state::adjust_reputation(const std::string& holon,
                                          double delta) {
   if (auto h = holons_.find(holon); h != holons_.end())
-    h->second->reputation
-      = std::clamp(h->second->reputation + delta, 0.0, 1.0);
+    h->second->reputation = std::clamp(h->second->reputation + delta, 0.0, 1.0);
 }
 
 void dispatcher_state::retry_or_fail(task_entry& t, const json::value& err,
@@ -135,8 +144,8 @@ void dispatcher_state::retry_or_fail(task_entry& t, const json::value& err,
     t.avoid_holon = t.rec.holon_id;
     make_pending(t, now, fx);
     persist(t, now, fx);
-    fx.changes.events.push_back({now, "task_retry", t.rec.job_id,
-                                 t.rec.task_id, t.rec.holon_id, err});
+    fx.changes.events.push_back(
+        {now, "task_retry", t.rec.job_id, t.rec.task_id, t.rec.holon_id, err});
     enqueue(t, now, fx);
     return;
   }
@@ -151,8 +160,7 @@ status dispatcher_state::check_contract(const task_entry& t,
   return schema ? validate(*schema, t.rec.params) : status{};
 }
 
-status dispatcher_state::check_output(const task_entry& t,
-                                      const holon_entry& h,
+status dispatcher_state::check_output(const task_entry& t, const holon_entry& h,
                                       const json::value& data) const {
   const auto* schema = profiles_.profile(h.profile).output_schema(t.rec.type);
   return schema ? validate(*schema, data) : status{};
@@ -185,11 +193,10 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
   // pending but has not been handed to anyone else yet.
   auto holon = holons_.find(worker_id);
   if (holon != holons_.end())
-    holon->second->last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+    touch(*holon->second, now, fx);
   release_lease(t);
   if (t.queued) {
-    queues_[t.cls].pending.erase({-t.rec.priority, t.seq, &t});
+    queues_[t.cls].pending.erase(t);
     t.queued = false;
   }
   t.rec.origin_worker_id = res.origin_worker_id.value_or(worker_id);
@@ -197,8 +204,8 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     if (holon != holons_.end()) {
       if (auto st = check_output(t, *holon->second, res.data); !st) {
         adjust_reputation(worker_id, -cfg_.penalty_contract);
-        t.rec.error = task_error_json("CONTRACT_VIOLATION_ERROR",
-                                      st.error().message);
+        t.rec.error
+            = task_error_json("CONTRACT_VIOLATION_ERROR", st.error().message);
         t.rec.result = res.data;
         finish(t, task_state::quarantined, now, fx);
         return json::object{{"status", "accepted"},
@@ -222,38 +229,38 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     err = task_error_json("PERMANENT_ERROR",
                           "unknown result status '" + res.status + "'");
   switch (classify(err)) {
-    case failure_kind::contract:
-      adjust_reputation(worker_id, -cfg_.penalty_contract);
-      t.rec.error = err;
-      finish(t, task_state::quarantined, now, fx);
-      break;
-    case failure_kind::permanent:
-      adjust_reputation(worker_id, -cfg_.penalty_failure);
-      t.rec.error = err;
-      finish(t, task_state::failure, now, fx);
-      break;
-    case failure_kind::invalid:
-      t.rec.error = err;
-      finish(t, task_state::failure, now, fx);
-      break;
-    case failure_kind::transient:
-      retry_or_fail(t, err, now, fx);
-      break;
+  case failure_kind::contract:
+    adjust_reputation(worker_id, -cfg_.penalty_contract);
+    t.rec.error = err;
+    finish(t, task_state::quarantined, now, fx);
+    break;
+  case failure_kind::permanent:
+    adjust_reputation(worker_id, -cfg_.penalty_failure);
+    t.rec.error = err;
+    finish(t, task_state::failure, now, fx);
+    break;
+  case failure_kind::invalid:
+    t.rec.error = err;
+    finish(t, task_state::failure, now, fx);
+    break;
+  case failure_kind::transient:
+    retry_or_fail(t, err, now, fx);
+    break;
   }
   return json::object{{"status", "accepted"}};
 }
 
 // -- heartbeats and events ----------------------------------------------------
 
-json::value dispatcher_state::heartbeat(const std::string& worker_id,
-                                        const std::optional<rxon::heartbeat>& hb,
-                                        int64_t now, effects& fx) {
+json::value
+dispatcher_state::heartbeat(const std::string& worker_id,
+                            const std::optional<rxon::heartbeat>& hb,
+                            int64_t now, effects& fx) {
   auto i = holons_.find(worker_id);
   if (i == holons_.end())
     return json::object{{"status", "ok"}, {"require_full_sync", true}};
   auto& h = *i->second;
-  h.last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+  touch(h, now, fx);
   json::object out{{"status", "ok"}};
   std::vector<std::string> cancel = std::move(h.pending_cancels);
   h.pending_cancels.clear();
@@ -287,11 +294,10 @@ json::value dispatcher_state::heartbeat(const std::string& worker_id,
 json::value dispatcher_state::post_event(const std::string& worker_id,
                                          const worker_event& ev, int64_t now,
                                          effects& fx) {
-  const auto& task_id = ev.target_task_id ? *ev.target_task_id
-                                          : ev.origin_task_id.value_or("");
+  const auto& task_id
+      = ev.target_task_id ? *ev.target_task_id : ev.origin_task_id.value_or("");
   if (auto h = holons_.find(worker_id); h != holons_.end())
-    h->second->last_seen_ms = now;
-  fx.touched.push_back(worker_id);
+    touch(*h->second, now, fx);
   if (!task_id.empty()) {
     auto i = tasks_.find(task_id);
     if (i != tasks_.end() && i->second->rec.holon_id == worker_id
@@ -347,12 +353,16 @@ void dispatcher_state::tick(int64_t now, effects& fx) {
             && t->rec.state != task_state::running)
         || t->rec.lease_expiry_ms > now)
       continue;
-    fx.changes.events.push_back({now, "lease_expired", t->rec.job_id,
-                                 t->rec.task_id, t->rec.holon_id, {}});
+    fx.changes.events.push_back({now,
+                                 "lease_expired",
+                                 t->rec.job_id,
+                                 t->rec.task_id,
+                                 t->rec.holon_id,
+                                 {}});
     if (t->rec.attempts >= t->rec.max_attempts) {
       t->rec.error = task_error_json(
-        "TIMEOUT_ERROR", "no result within the lease after "
-                           + std::to_string(t->rec.attempts) + " attempts");
+          "TIMEOUT_ERROR", "no result within the lease after "
+                               + std::to_string(t->rec.attempts) + " attempts");
       send_cancel(*t, fx);
       finish(*t, task_state::timeout, now, fx);
       continue;
@@ -397,6 +407,7 @@ void dispatcher_state::restore(const storage::job_record& job,
       continue;
     auto t = std::make_unique<task_entry>();
     t->rec = std::move(rec);
+    t->stored = true; // it comes from the store
     requirement r;
     r.type = t->rec.type;
     if (!t->rec.requirements.is_null())
@@ -407,10 +418,8 @@ void dispatcher_state::restore(const storage::job_record& job,
         r.skill = std::move(*sk);
     r.max_cost = t->rec.max_cost;
     t->cls = profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size()) {
+    if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
-      classes_by_type_[t->rec.type].push_back(t->cls);
-    }
     t->job = &j;
     t->seq = next_seq_++;
     j.task_ids.push_back(t->rec.task_id);

@@ -32,6 +32,58 @@ dispatcher_state::dispatcher_state(dispatch_config cfg, uint64_t seed)
 
 dispatcher_state::~dispatcher_state() = default;
 
+// -- pending heap -------------------------------------------------------------
+
+void dispatcher_state::pending_heap::place(std::size_t i, const queue_key& k) {
+  keys_[i] = k;
+  k.task->heap_pos = static_cast<uint32_t>(i);
+}
+
+void dispatcher_state::pending_heap::sift_up(std::size_t i) {
+  auto k = keys_[i];
+  while (i > 0) {
+    auto parent = (i - 1) / 2;
+    if (!(k < keys_[parent]))
+      break;
+    place(i, keys_[parent]);
+    i = parent;
+  }
+  place(i, k);
+}
+
+void dispatcher_state::pending_heap::sift_down(std::size_t i) {
+  auto k = keys_[i];
+  auto n = keys_.size();
+  for (;;) {
+    auto child = 2 * i + 1;
+    if (child >= n)
+      break;
+    if (child + 1 < n && keys_[child + 1] < keys_[child])
+      ++child;
+    if (!(keys_[child] < k))
+      break;
+    place(i, keys_[child]);
+    i = child;
+  }
+  place(i, k);
+}
+
+void dispatcher_state::pending_heap::insert(const queue_key& k) {
+  keys_.push_back(k);
+  sift_up(keys_.size() - 1);
+}
+
+void dispatcher_state::pending_heap::erase(task_entry& t) {
+  auto i = static_cast<std::size_t>(t.heap_pos);
+  auto last = keys_.back();
+  keys_.pop_back();
+  if (i == keys_.size())
+    return; // it was the last slot
+  keys_[i] = last;
+  sift_down(i);
+  sift_up(last.task->heap_pos);
+}
+
 std::string dispatcher_state::next_id(int64_t now) {
   // Time-ordered like UUIDv7: 12 hex digits of Unix ms, 8 of a sequence,
   // 12 random. Ordered keys make SQLite's index inserts append-only
@@ -63,7 +115,16 @@ void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
   h.hot = reg.hot_skills.value_or(std::vector<std::string>{});
   h.skills_hash = reg.skills_hash.value_or("");
   h.last_seen_ms = now;
+  h.last_touch_ms = now; // registering restarts the holon's TTL
   h.status = "idle";
+}
+
+void dispatcher_state::touch(holon_entry& h, int64_t now, effects& fx) {
+  h.last_seen_ms = now;
+  if (cfg_.touch_every_ms > 0 && now - h.last_touch_ms < cfg_.touch_every_ms)
+    return;
+  h.last_touch_ms = now;
+  fx.touched.push_back(h.id);
 }
 
 void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
@@ -71,9 +132,8 @@ void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
   auto i = holons_.find(id);
   if (i == holons_.end())
     return;
-  auto leases = std::vector<task_entry*>(i->second->leases.begin(),
-                                         i->second->leases.end());
-  // Sort for determinism: unordered_set order depends on addresses.
+  auto leases = i->second->leases;
+  // Sort for determinism: swap-removals reorder the list.
   std::sort(leases.begin(), leases.end(),
             [](auto* x, auto* y) { return x->seq < y->seq; });
   for (auto* t : leases) {
@@ -153,15 +213,21 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     t->rec.created_ms = now;
     requirement r{ts.type, ts.requirements, ts.skill, ts.artifacts,
                   ts.max_cost};
-    if (ts.requirements)
-      t->rec.requirements = to_json(*ts.requirements);
-    if (ts.skill)
-      t->rec.skill = to_json(*ts.skill);
-    t->cls = profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size()) {
+    auto known = profiles_.find(r);
+    t->cls = known ? *known : profiles_.intern(std::move(r));
+    if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
-      classes_by_type_[ts.type].push_back(t->cls);
+    // Encoded once per class, copied per task.
+    auto& cj = queues_[t->cls];
+    if (!cj.encoded) {
+      if (ts.requirements)
+        cj.requirements_json = to_json(*ts.requirements);
+      if (ts.skill)
+        cj.skill_json = to_json(*ts.skill);
+      cj.encoded = true;
     }
+    t->rec.requirements = cj.requirements_json;
+    t->rec.skill = cj.skill_json;
     t->job = &j;
     t->seq = next_seq_++;
     ack.task_ids.push_back(t->rec.task_id);
@@ -335,10 +401,15 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   t.rec.lease_expiry_ms = now + cfg_.lease_ms;
   t.rec.updated_ms = now;
   t.avoid_holon.clear();
-  h.leases.insert(&t);
+  t.holder = &h;
+  t.lease_slot = static_cast<uint32_t>(h.leases.size());
+  h.leases.push_back(&t);
   h.load = static_cast<uint32_t>(h.leases.size());
   lease_timers_.push({t.rec.lease_expiry_ms, t.seq});
-  task_payload p;
+  // Built in place: a task_payload is costly to move (many optionals).
+  auto& a = fx.answers.emplace_back();
+  a.id = id;
+  auto& p = a.outcome->emplace();
   p.job_id = t.rec.job_id;
   p.task_id = t.rec.task_id;
   p.type = t.rec.type;
@@ -347,48 +418,42 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   if (t.rec.deadline_ms)
     p.deadline = *t.rec.deadline_ms / 1000;
   p.timestamp = now / 1000;
-  fx.answers.push_back({id, std::optional<task_payload>{std::move(p)}});
   ++dispatched_;
 }
 
 dispatcher_state::task_entry*
 dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
                                 int64_t now, effects& fx) {
+  // The profile's slots carry each skill's compatible classes and input
+  // schema: no string lookups here.
   const auto& prof = profiles_.profile(h.profile);
   task_entry* best = nullptr;
   bool best_hot = false;
-  std::string_view last;
-  for (const auto& skill : prof.skills) {
-    if (skill.name == last)
-      continue; // several versions of one skill share the queues
-    last = skill.name;
-    if (req.available_skills && !contains(*req.available_skills, skill.name))
+  for (const auto& slot : prof.slots) {
+    if (req.available_skills && !contains(*req.available_skills, slot.name))
       continue;
-    auto cls = classes_by_type_.find(skill.name);
-    if (cls == classes_by_type_.end())
-      continue;
-    bool hot = (req.hot_skills && contains(*req.hot_skills, skill.name))
-               || contains(h.hot, skill.name);
-    for (auto c : cls->second) {
+    bool hot = (req.hot_skills && contains(*req.hot_skills, slot.name))
+               || (!h.hot.empty() && contains(h.hot, slot.name));
+    for (auto c : slot.classes) {
       auto& q = queues_[c].pending;
-      if (q.empty() || !profiles_.compatible(h.profile, c))
-        continue;
-      // Expired heads time out here rather than being handed out.
-      while (!q.empty() && q.begin()->task->rec.deadline_ms
-             && *q.begin()->task->rec.deadline_ms <= now)
-        finish(*q.begin()->task, task_state::timeout, now, fx);
       if (q.empty())
         continue;
-      auto* t = q.begin()->task;
-      if (!check_contract(*t, h))
+      // Expired heads time out here rather than being handed out.
+      while (!q.empty() && q.top()->rec.deadline_ms
+             && *q.top()->rec.deadline_ms <= now)
+        finish(*q.top(), task_state::timeout, now, fx);
+      if (q.empty())
         continue;
-      if (!best || (hot && !best_hot)
-          || (hot == best_hot
-              && queue_key{-t->rec.priority, t->seq, t}
-                     < queue_key{-best->rec.priority, best->seq, best})) {
-        best = t;
-        best_hot = hot;
-      }
+      auto* t = q.top();
+      if (best && !(hot && !best_hot)
+          && !(hot == best_hot
+               && queue_key{-t->rec.priority, t->seq, t}
+                      < queue_key{-best->rec.priority, best->seq, best}))
+        continue; // cannot win: skip the contract check
+      if (slot.input && !validate(*slot.input, t->rec.params))
+        continue;
+      best = t;
+      best_hot = hot;
     }
   }
   return best;
@@ -437,8 +502,7 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
     return;
   }
   auto& h = *i->second;
-  h.last_seen_ms = now;
-  fx.touched.push_back(h.id);
+  touch(h, now, fx);
   if (req.hot_skills)
     h.hot = *req.hot_skills;
   if (draining_) {
@@ -447,7 +511,7 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
   }
   if (h.reputation >= cfg_.reputation_floor) {
     if (auto* t = best_task_for(h, req, now, fx)) {
-      queues_[t->cls].pending.erase({-t->rec.priority, t->seq, t});
+      queues_[t->cls].pending.erase(*t);
       t->queued = false;
       deliver_to(*t, h, id, now, fx);
       return;

@@ -133,8 +133,29 @@ private:
       return x.seq < y.seq;
     }
   };
+  /// Pending tasks of one class, best first: an indexed binary heap (each
+  /// task knows its slot), so removing one from the middle is O(log n)
+  /// and no node is allocated per queued task.
+  class pending_heap {
+  public:
+    bool empty() const noexcept { return keys_.empty(); }
+    std::size_t size() const noexcept { return keys_.size(); }
+    task_entry* top() const noexcept { return keys_.front().task; }
+    void insert(const queue_key& k);
+    void erase(task_entry& t);
+
+  private:
+    void place(std::size_t i, const queue_key& k);
+    void sift_up(std::size_t i);
+    void sift_down(std::size_t i);
+    std::vector<queue_key> keys_;
+  };
   struct class_queue {
-    std::set<queue_key> pending;
+    pending_heap pending;
+    /// The class's requirements and skill as stored with its tasks.
+    json::value requirements_json;
+    json::value skill_json;
+    bool encoded = false;
   };
   struct wait_lists {
     std::deque<poll_id> hot;
@@ -142,7 +163,7 @@ private:
   };
   using timer = std::pair<int64_t, uint64_t>; // (when, key)
   using timer_heap
-    = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
+      = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
 
   std::string next_id(int64_t now);
   void enqueue(task_entry& t, int64_t now, effects& fx);
@@ -155,6 +176,8 @@ private:
                             int64_t now, effects& fx);
   void park(poll_id id, holon_entry& h, const poll_request& req, int64_t now);
   void unpark(poll_id id);
+  /// Records a sign of life; reports it when touch_every_ms has passed.
+  void touch(holon_entry& h, int64_t now, effects& fx);
   bool poll_alive(poll_id id) const;
   void finish(task_entry& t, storage::task_state s, int64_t now, effects& fx);
   void release_lease(task_entry& t);
@@ -182,7 +205,6 @@ private:
   std::unordered_map<std::string, std::unique_ptr<holon_entry>> holons_;
 
   std::vector<class_queue> queues_; ///< by class_id
-  std::unordered_map<std::string, std::vector<class_id>> classes_by_type_;
 
   std::unordered_map<poll_id, std::unique_ptr<parked_poll>> parked_;
   /// skill -> profile -> parked polls (FIFO; stale ids skipped lazily)

@@ -1,5 +1,7 @@
 #include "actors/holon_actor.hpp"
 
+#include "protocol/codec.hpp"
+
 #include <caf/all.hpp>
 
 #include <chrono>
@@ -11,30 +13,47 @@ namespace {
 using self_ptr = holon_actor::stateful_pointer<holon_state>;
 
 void schedule_ttl(self_ptr self, int64_t in_ms) {
-  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(in_ms, 1)),
+  self->delayed_send(self,
+                     std::chrono::milliseconds(std::max<int64_t>(in_ms, 1)),
                      ttl_atom::value);
 }
 
 void spawn_or_update(self_ptr self, worker_registration reg,
                      callback<json::value> done, bool restarted);
 
+/// `reg` without its worker_id, shared with every child that registered
+/// the same content (expired entries are dropped on the way).
+std::shared_ptr<const worker_registration>
+share_registration(holon_state& st, const worker_registration& reg) {
+  auto anon = reg;
+  anon.worker_id.clear();
+  auto key = std::hash<std::string>{}(json::to_string(to_json(anon)));
+  auto& candidates = st.kids().shared_regs[key];
+  std::erase_if(candidates, [](const auto& w) { return w.expired(); });
+  for (const auto& w : candidates)
+    if (auto p = w.lock(); p && *p == anon)
+      return p;
+  auto p = std::make_shared<const worker_registration>(std::move(anon));
+  candidates.push_back(p);
+  return p;
+}
+
 // A child holon went down: lost (TTL) or removed means gone; anything else
 // is a failure: restart it within the policy's budget, else remove it.
 void on_child_down(self_ptr self, const caf::down_msg& msg) {
   auto& st = self->state;
-  auto id_it = st.child_ids.find(msg.source);
-  if (id_it == st.child_ids.end())
+  auto id_it = st.kids().child_ids.find(msg.source);
+  if (id_it == st.kids().child_ids.end())
     return;
   auto id = id_it->second;
-  st.child_ids.erase(id_it);
-  auto c = st.children.find(id);
-  if (c == st.children.end())
+  st.kids().child_ids.erase(id_it);
+  auto c = st.kids().children.find(id);
+  if (c == st.kids().children.end())
     return;
   bool lost = msg.reason == holon_lost_reason();
-  bool orderly = !msg.reason
-                 || msg.reason == caf::exit_reason::user_shutdown;
+  bool orderly = !msg.reason || msg.reason == caf::exit_reason::user_shutdown;
   if (lost || orderly) {
-    st.children.erase(c);
+    st.kids().children.erase(c);
     if (lost)
       self->send(st.dispatcher, down_atom::value, id, true);
     return;
@@ -46,27 +65,28 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
     ch.restarts = 0;
   }
   if (++ch.restarts > st.opts.policy.max_restarts) {
-    st.children.erase(c);
+    st.kids().children.erase(c);
     self->send(st.dispatcher, down_atom::value, id, false);
     return;
   }
   auto reg = *ch.reg;
-  st.children.erase(c);
+  reg.worker_id = id;
+  st.kids().children.erase(c);
   spawn_or_update(self, std::move(reg), {}, true);
 }
 
 void spawn_or_update(self_ptr self, worker_registration reg,
                      callback<json::value> done, bool restarted) {
   auto& st = self->state;
-  auto shared = std::make_shared<const worker_registration>(reg);
-  auto existing = st.children.find(reg.worker_id);
-  if (existing != st.children.end()) {
+  auto shared = share_registration(st, reg);
+  auto existing = st.kids().children.find(reg.worker_id);
+  if (existing != st.kids().children.end()) {
     existing->second.reg = shared;
     self->send(existing->second.handle, reg);
-    self->send(st.dispatcher,
-               holon_up_msg{std::move(reg), st.id,
-                            caf::actor_cast<caf::actor>(existing->second.handle),
-                            false, std::move(done)});
+    self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
+                                           caf::actor_cast<caf::actor>(
+                                               existing->second.handle),
+                                           false, std::move(done)});
     return;
   }
   holon_options child_opts = st.opts;
@@ -74,23 +94,21 @@ void spawn_or_update(self_ptr self, worker_registration reg,
   // Linked: children die with their parent (a lost sub-orchestrator takes
   // its subtree along); monitored: the parent decides about restarts.
   auto child = self->spawn<caf::linked + caf::monitored>(
-    holon, reg.worker_id, shared, child_opts, st.dispatcher, self->address());
+      holon, reg.worker_id, shared, child_opts, st.dispatcher, self->address());
   holon_state::child entry{child, shared, 0, st.opts.clock()};
   if (restarted)
     entry.restarts = 1;
-  st.child_ids.emplace(child.address(), reg.worker_id);
-  st.children.emplace(reg.worker_id, std::move(entry));
-  self->send(st.dispatcher,
-             holon_up_msg{std::move(reg), st.id,
-                          caf::actor_cast<caf::actor>(child), restarted,
-                          std::move(done)});
+  st.kids().child_ids.emplace(child.address(), reg.worker_id);
+  st.kids().children.emplace(reg.worker_id, std::move(entry));
+  self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
+                                         caf::actor_cast<caf::actor>(child),
+                                         restarted, std::move(done)});
 }
 
 } // namespace
 
 caf::error holon_lost_reason() {
-  return caf::make_error(caf::sec::request_timeout,
-                         "heartbeat TTL lapsed");
+  return caf::make_error(caf::sec::request_timeout, "heartbeat TTL lapsed");
 }
 
 holon_actor::behavior_type
@@ -107,7 +125,7 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
   if (st.opts.ttl_ms > 0)
     schedule_ttl(self, st.opts.ttl_ms);
   self->set_down_handler(
-    [self](const caf::down_msg& msg) { on_child_down(self, msg); });
+      [self](const caf::down_msg& msg) { on_child_down(self, msg); });
   // Exits from children are handled by the down handler (restart policy);
   // the parent's exit ends this holon and, through links, its subtree.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -115,24 +133,26 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
       self->quit(msg.reason);
   });
   return {
-    [self](touch_atom) { self->state.last_seen_ms = self->state.opts.clock(); },
-    [self](ttl_atom) {
-      auto& s = self->state;
-      auto idle = s.opts.clock() - s.last_seen_ms;
-      if (idle >= s.opts.ttl_ms) {
-        self->quit(holon_lost_reason());
-        return;
-      }
-      schedule_ttl(self, s.opts.ttl_ms - idle);
-    },
-    [self](spawn_child_msg& msg) {
-      spawn_or_update(self, std::move(msg.reg), std::move(msg.done), false);
-    },
-    [self](worker_registration& reg) {
-      self->state.reg
-        = std::make_shared<const worker_registration>(std::move(reg));
-      self->state.last_seen_ms = self->state.opts.clock();
-    },
+      [self](touch_atom) {
+        self->state.last_seen_ms = self->state.opts.clock();
+      },
+      [self](ttl_atom) {
+        auto& s = self->state;
+        auto idle = s.opts.clock() - s.last_seen_ms;
+        if (idle >= s.opts.ttl_ms) {
+          self->quit(holon_lost_reason());
+          return;
+        }
+        schedule_ttl(self, s.opts.ttl_ms - idle);
+      },
+      [self](spawn_child_msg& msg) {
+        spawn_or_update(self, std::move(msg.reg), std::move(msg.done), false);
+      },
+      [self](worker_registration& reg) {
+        self->state.reg
+            = std::make_shared<const worker_registration>(std::move(reg));
+        self->state.last_seen_ms = self->state.opts.clock();
+      },
   };
 }
 

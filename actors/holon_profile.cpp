@@ -35,8 +35,8 @@ std::string requirement::key() const {
 
 const skill_info* holon_profile::skill(std::string_view name) const {
   auto i = std::lower_bound(
-    skills.begin(), skills.end(), name,
-    [](const skill_info& s, std::string_view n) { return s.name < n; });
+      skills.begin(), skills.end(), name,
+      [](const skill_info& s, std::string_view n) { return s.name < n; });
   return i != skills.end() && i->name == name ? &*i : nullptr;
 }
 
@@ -47,8 +47,8 @@ schema_of(const std::vector<skill_info>& skills,
           const std::vector<std::shared_ptr<const compiled_schema>>& compiled,
           std::string_view name) {
   auto i = std::lower_bound(
-    skills.begin(), skills.end(), name,
-    [](const skill_info& s, std::string_view n) { return s.name < n; });
+      skills.begin(), skills.end(), name,
+      [](const skill_info& s, std::string_view n) { return s.name < n; });
   if (i == skills.end() || i->name != name)
     return nullptr;
   auto k = static_cast<size_t>(i - skills.begin());
@@ -57,7 +57,8 @@ schema_of(const std::vector<skill_info>& skills,
 
 } // namespace
 
-const compiled_schema* holon_profile::input_schema(std::string_view name) const {
+const compiled_schema*
+holon_profile::input_schema(std::string_view name) const {
   return schema_of(skills, input_schemas, name);
 }
 
@@ -75,8 +76,8 @@ double holon_profile::cost(std::string_view type) const {
 bool holon_profile::satisfies(const requirement& req) const {
   // Several skills may share a name (versions); any one that matches will do.
   auto first = std::lower_bound(
-    skills.begin(), skills.end(), req.type,
-    [](const skill_info& s, const std::string& n) { return s.name < n; });
+      skills.begin(), skills.end(), req.type,
+      [](const skill_info& s, const std::string& n) { return s.name < n; });
   bool skill_ok = false;
   for (auto i = first; i != skills.end() && i->name == req.type; ++i) {
     if (!req.skill || matches(*i, *req.skill)) {
@@ -108,8 +109,9 @@ holon_profile holon_profile::from(const worker_registration& reg) {
   holon_profile p;
   if (reg.supported_skills)
     p.skills = *reg.supported_skills;
-  std::stable_sort(p.skills.begin(), p.skills.end(),
-                   [](const auto& x, const auto& y) { return x.name < y.name; });
+  std::stable_sort(
+      p.skills.begin(), p.skills.end(),
+      [](const auto& x, const auto& y) { return x.name < y.name; });
   p.resources = reg.resources;
   if (reg.installed_artifacts)
     p.artifacts = *reg.installed_artifacts;
@@ -155,7 +157,24 @@ profile_id profile_registry::intern(holon_profile p) {
     p.output_schemas.push_back(compile(s.output_schema));
   }
   profiles_.push_back(std::make_unique<holon_profile>(std::move(p)));
+  compat_.emplace_back();
   profile_ids_.emplace(std::move(k), id);
+  auto& prof = *profiles_.back();
+  for (const auto& s : prof.skills) {
+    if (!prof.slots.empty() && prof.slots.back().name == s.name)
+      continue; // versions of one skill share a slot
+    skill_slot slot;
+    slot.name = s.name;
+    slot.cost = prof.cost(s.name);
+    slot.input = prof.input_schema(s.name);
+    auto k_slot = static_cast<uint32_t>(prof.slots.size());
+    if (auto c = classes_by_type_.find(s.name); c != classes_by_type_.end())
+      for (auto cls : c->second)
+        if (compatible(id, cls))
+          slot.classes.push_back(cls);
+    prof.slots.push_back(std::move(slot));
+    slots_by_type_[s.name].emplace_back(id, k_slot);
+  }
   return id;
 }
 
@@ -166,15 +185,31 @@ class_id profile_registry::intern(requirement r) {
   auto id = static_cast<class_id>(classes_.size());
   classes_.push_back(std::make_unique<requirement>(std::move(r)));
   class_ids_.emplace(std::move(k), id);
+  const auto& type = classes_.back()->type;
+  classes_by_type_[type].push_back(id);
+  if (auto s = slots_by_type_.find(type); s != slots_by_type_.end())
+    for (auto [p, k_slot] : s->second)
+      if (compatible(p, id))
+        profiles_[p]->slots[k_slot].classes.push_back(id);
   return id;
 }
 
-bool profile_registry::compatible(profile_id p, class_id c) {
-  auto key = (static_cast<uint64_t>(p) << 32) | c;
-  auto& slot = compat_[key];
-  if (slot == 0)
-    slot = profiles_[p]->satisfies(*classes_[c]) ? 2 : 1;
-  return slot == 2;
+std::optional<class_id> profile_registry::find(const requirement& r) const {
+  auto i = classes_by_type_.find(r.type);
+  if (i == classes_by_type_.end() || i->second.size() > 16)
+    return std::nullopt; // many variants: the keyed lookup is cheaper
+  for (auto c : i->second)
+    if (*classes_[c] == r)
+      return c;
+  return std::nullopt;
+}
+
+bool profile_registry::compute(profile_id p, class_id c) {
+  auto& row = compat_[p];
+  if (row.size() <= c)
+    row.resize(classes_.size(), 0);
+  row[c] = profiles_[p]->satisfies(*classes_[c]) ? 2 : 1;
+  return row[c] == 2;
 }
 
 } // namespace rxon::actors

@@ -34,6 +34,17 @@ struct requirement {
 
   /// Canonical text; equal requirements have equal keys.
   std::string key() const;
+  friend bool operator==(const requirement&, const requirement&) = default;
+};
+
+/// One skill name of a profile with what dispatch needs of it, cached at
+/// intern time so a poll does no string lookups: its cost, its compiled
+/// input schema and the requirement classes of that type it can serve.
+struct skill_slot {
+  std::string_view name; ///< into holon_profile::skills (never moves)
+  double cost = 0;
+  const compiled_schema* input = nullptr;
+  std::vector<class_id> classes; ///< compatible classes, in creation order
 };
 
 struct holon_profile {
@@ -44,6 +55,8 @@ struct holon_profile {
   /// Compiled input/output schemas, parallel to `skills` (null: none).
   std::vector<std::shared_ptr<const compiled_schema>> input_schemas;
   std::vector<std::shared_ptr<const compiled_schema>> output_schemas;
+  /// One per distinct skill name, in name order (filled by the registry).
+  std::vector<skill_slot> slots;
 
   /// The compiled input (or output) schema of skill `name`, or nullptr.
   const compiled_schema* input_schema(std::string_view name) const;
@@ -68,6 +81,9 @@ class profile_registry {
 public:
   profile_id intern(holon_profile p);
   class_id intern(requirement r);
+  /// The class equal to `r` if there is one, found by comparing the few
+  /// classes of its type (no canonical key is encoded).
+  std::optional<class_id> find(const requirement& r) const;
 
   const holon_profile& profile(profile_id id) const { return *profiles_[id]; }
   const requirement& req(class_id id) const { return *classes_[id]; }
@@ -75,15 +91,27 @@ public:
   std::size_t class_count() const noexcept { return classes_.size(); }
 
   /// Cached `profile(p).satisfies(req(c))`.
-  bool compatible(profile_id p, class_id c);
+  bool compatible(profile_id p, class_id c) {
+    auto& row = compat_[p];
+    if (c < row.size() && row[c] != 0)
+      return row[c] == 2;
+    return compute(p, c);
+  }
 
 private:
+  bool compute(profile_id p, class_id c);
+
   std::vector<std::unique_ptr<holon_profile>> profiles_;
   std::unordered_map<std::string, profile_id> profile_ids_;
   std::vector<std::unique_ptr<requirement>> classes_;
   std::unordered_map<std::string, class_id> class_ids_;
-  // (profile << 32 | class) -> 0 unknown, 1 no, 2 yes
-  std::unordered_map<uint64_t, uint8_t> compat_;
+  /// Dense per profile, by class: 0 unknown, 1 no, 2 yes.
+  std::vector<std::vector<uint8_t>> compat_;
+  /// Type -> its classes / the (profile, slot) pairs offering it: a new
+  /// class or profile is wired into the slots it concerns, nothing else.
+  std::unordered_map<std::string, std::vector<class_id>> classes_by_type_;
+  std::unordered_map<std::string, std::vector<std::pair<profile_id, uint32_t>>>
+      slots_by_type_;
   schema_cache schemas_{1024};
 };
 

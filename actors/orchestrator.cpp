@@ -84,6 +84,10 @@ orchestrator::start(orchestrator_options opts) {
     opts.seed = (static_cast<uint64_t>(std::random_device{}()) << 32)
                 ^ std::random_device{}();
   auto p = std::make_unique<impl>();
+  // The dispatcher reports signs of life as often as holon actors need
+  // them (their TTL restarts), not at every poll and result.
+  if (opts.dispatch.touch_every_ms == 0)
+    opts.dispatch.touch_every_ms = std::max<int64_t>(opts.holon_ttl_ms / 4, 1);
   auto logic = std::make_unique<dispatcher_state>(opts.dispatch, opts.seed);
   recovered_state recovered;
   std::size_t recovered_tasks = 0;

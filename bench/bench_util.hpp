@@ -22,6 +22,7 @@ struct report {
   double bytes_per_holon = 0;
   int64_t dispatched = -1;
   int64_t commits = -1; ///< group commits (durable only)
+  int64_t polls = -1;   ///< polls answered (in-memory only)
   std::string error;
 };
 
@@ -50,14 +51,19 @@ inline void fill_percentiles(report& r, std::vector<double>& samples) {
 
 inline void print_report(const report& r, bool as_json) {
   if (as_json) {
-    std::printf("{\"holons\":%d,\"tasks\":%d,\"durable\":%s,"
-                "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-                "\"bytes_per_holon\":%.1f%s%s%s}\n",
-                r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
-                r.p50_us, r.p99_us, r.bytes_per_holon,
-                r.error.empty() ? "" : ",\"error\":\"",
-                r.error.empty() ? "" : r.error.c_str(),
-                r.error.empty() ? "" : "\"");
+    std::printf(
+        "{\"holons\":%d,\"tasks\":%d,\"durable\":%s,"
+        "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
+        "\"bytes_per_holon\":%.1f,\"dispatched\":%lld,"
+        "\"polls\":%lld,\"commits\":%lld,\"timed\":\"%s\"%s%s%s}\n",
+        r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
+        r.p50_us, r.p99_us, r.bytes_per_holon,
+        static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
+        static_cast<long long>(r.commits),
+        r.durable ? "submit+poll+result+commit per task"
+                  : "poll (best_task_for+deliver) per task",
+        r.error.empty() ? "" : ",\"error\":\"",
+        r.error.empty() ? "" : r.error.c_str(), r.error.empty() ? "" : "\"");
     return;
   }
   std::printf("dispatch benchmark (%s)\n",
@@ -69,6 +75,9 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  latency p50      %.2f us\n", r.p50_us);
   std::printf("  latency p99      %.2f us\n", r.p99_us);
   std::printf("  bytes per holon  %.0f\n", r.bytes_per_holon);
+  if (r.polls >= 0)
+    std::printf("  polls            %lld (timed: poll = match + deliver)\n",
+                static_cast<long long>(r.polls));
   if (r.commits >= 0)
     std::printf("  group commits    %lld\n", static_cast<long long>(r.commits));
   if (!r.error.empty())

@@ -36,7 +36,7 @@ task_record stored(task_record t) {
 
 class memory_store final : public store {
 public:
-  status apply(const change_batch& batch) override;
+  status apply_valid(const change_batch& batch) override;
 
   result<std::vector<task_record>> unfinished_tasks() override {
     std::vector<task_record> out;
@@ -91,6 +91,7 @@ private:
   status check_references(const change_batch& batch) const;
   void put_job(const job_record& j);
   void put_task(const task_record& t);
+  void update_task(const task_update& u);
   void count(task_state s, int64_t delta);
 
   std::unordered_map<std::string, job_record> jobs_;
@@ -114,6 +115,17 @@ status memory_store::check_references(const change_batch& batch) const {
     if (!jobs_.contains(t.job_id) && !new_jobs.contains(t.job_id))
       return error{errc::conflict, "task '" + t.task_id + "': job '" + t.job_id
                                        + "' does not exist"};
+  std::unordered_set<std::string_view> new_tasks;
+  for (const auto& u : batch.task_updates) {
+    if (tasks_.contains(u.task_id))
+      continue;
+    if (new_tasks.empty())
+      for (const auto& t : batch.tasks)
+        new_tasks.insert(t.task_id);
+    if (!new_tasks.contains(u.task_id))
+      return error{errc::conflict,
+                   "task '" + u.task_id + "': update of a task not stored"};
+  }
   return {};
 }
 
@@ -159,15 +171,28 @@ void memory_store::put_task(const task_record& t) {
   count(t.state, 1);
 }
 
-status memory_store::apply(const change_batch& batch) {
-  if (auto st = validate(batch); !st)
-    return st;
+void memory_store::update_task(const task_update& u) {
+  auto& t = tasks_.at(u.task_id);
+  if (!is_terminal(t.state))
+    unfinished_.erase(t.task_id);
+  count(t.state, -1);
+  u.apply_to(t);
+  t.result = stored_form(u.result);
+  t.error = stored_form(u.error);
+  if (!is_terminal(t.state))
+    unfinished_.insert(t.task_id);
+  count(t.state, 1);
+}
+
+status memory_store::apply_valid(const change_batch& batch) {
   if (auto st = check_references(batch); !st)
     return st;
   for (const auto& j : batch.jobs)
     put_job(j);
   for (const auto& t : batch.tasks)
     put_task(t);
+  for (const auto& u : batch.task_updates)
+    update_task(u);
   for (const auto& h : batch.holons) {
     auto& rec = holons_[h.holon_id];
     rec = h;

@@ -38,6 +38,24 @@ std::optional<task_state> parse_task_state(std::string_view s) noexcept {
   return std::nullopt;
 }
 
+task_update task_update::of(const task_record& t) {
+  return {t.task_id,          t.state,         t.attempts, t.holon_id,
+          t.lease_expiry_ms,  t.not_before_ms, t.result,   t.error,
+          t.origin_worker_id, t.updated_ms};
+}
+
+void task_update::apply_to(task_record& t) const {
+  t.state = state;
+  t.attempts = attempts;
+  t.holon_id = holon_id;
+  t.lease_expiry_ms = lease_expiry_ms;
+  t.not_before_ms = not_before_ms;
+  t.result = result;
+  t.error = error;
+  t.origin_worker_id = origin_worker_id;
+  t.updated_ms = updated_ms;
+}
+
 // Appending keeps the meaning of applying `*this` and then `other`. Stores
 // apply holon puts before holon removals, so a put that follows a removal
 // cancels the removal and a removal that follows a put drops the put. Both
@@ -57,8 +75,19 @@ void change_batch::append(change_batch&& other) {
       return gone.count(h.holon_id) > 0;
     });
   }
+  // Task updates apply after task puts: an update here followed by a put
+  // of the same task in `other` would otherwise win over that put.
+  if (!task_updates.empty() && !other.tasks.empty()) {
+    std::unordered_set<std::string_view> put;
+    for (const auto& t : other.tasks)
+      put.insert(t.task_id);
+    std::erase_if(task_updates, [&](const task_update& u) {
+      return put.count(u.task_id) > 0;
+    });
+  }
   move_append(jobs, other.jobs);
   move_append(tasks, other.tasks);
+  move_append(task_updates, other.task_updates);
   move_append(holons, other.holons);
   move_append(removed_holons, other.removed_holons);
   move_append(events, other.events);

@@ -57,6 +57,29 @@ struct task_record {
   friend bool operator==(const task_record&, const task_record&) = default;
 };
 
+/// The part of a stored task that changes after submission. Applying it
+/// rewrites those columns only (a narrow UPDATE: the params, requirements
+/// and skill JSON are neither re-sent nor re-encoded). The task must be
+/// stored already, or be put earlier in the same batch.
+struct task_update {
+  std::string task_id;
+  task_state state = task_state::pending;
+  int32_t attempts = 0;
+  std::string holon_id;
+  int64_t lease_expiry_ms = 0;
+  int64_t not_before_ms = 0;
+  json::value result;
+  json::value error;
+  std::string origin_worker_id;
+  int64_t updated_ms = 0;
+  friend bool operator==(const task_update&, const task_update&) = default;
+
+  /// The mutable fields of `t`.
+  static task_update of(const task_record& t);
+  /// Writes these fields into `t`.
+  void apply_to(task_record& t) const;
+};
+
 struct job_record {
   std::string job_id;
   std::string owner; ///< the client identity that created it
@@ -84,20 +107,21 @@ struct event_record {
 };
 
 /// Changes applied atomically, in one transaction. Puts are upserts of the
-/// whole row.
+/// whole row; task updates rewrite the mutable columns of a stored task.
 /// The `= {}` initializers let callers write designated initializers such as
 /// `{.tasks = {t}}` under -Wextra. Appending keeps the meaning of applying
 /// the two batches one after the other.
 struct change_batch {
   std::vector<job_record> jobs = {};
   std::vector<task_record> tasks = {};
+  std::vector<task_update> task_updates = {}; ///< applied after `tasks`
   std::vector<holon_record> holons = {};
   std::vector<std::string> removed_holons = {};
   std::vector<event_record> events = {};
 
   bool empty() const noexcept {
-    return jobs.empty() && tasks.empty() && holons.empty()
-           && removed_holons.empty() && events.empty();
+    return jobs.empty() && tasks.empty() && task_updates.empty()
+           && holons.empty() && removed_holons.empty() && events.empty();
   }
   void append(change_batch&& other);
 };

@@ -10,7 +10,7 @@ namespace rxon::storage {
 namespace {
 
 // Append new steps; never edit a released one.
-constexpr std::array<const char*, 1> steps = {
+constexpr std::array<const char*, 2> steps = {
     // v1: everything.
     R"sql(
 CREATE TABLE jobs (
@@ -66,6 +66,46 @@ CREATE TABLE events (
   data     TEXT
 );
 CREATE INDEX events_by_task ON events(task_id);
+)sql",
+    // v2: the state CHECK as a chain of comparisons: `IN (...)` made SQLite
+    // build an ephemeral table on every insert or update of a task (a
+    // quarter of the writer's instructions); same rule, no table. The
+    // index on state becomes a partial index of the unfinished tasks (what
+    // recovery reads): a task finishing leaves it instead of moving in it,
+    // and it stays small.
+    R"sql(
+CREATE TABLE tasks_v2 (
+  task_id          TEXT PRIMARY KEY NOT NULL,
+  job_id           TEXT NOT NULL REFERENCES jobs(job_id),
+  type             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state = 'pending'
+                     OR state = 'assigned' OR state = 'running'
+                     OR state = 'success' OR state = 'failure'
+                     OR state = 'cancelled' OR state = 'timeout'
+                     OR state = 'quarantined'),
+  attempts         INTEGER NOT NULL,
+  max_attempts     INTEGER NOT NULL,
+  holon_id         TEXT NOT NULL,
+  lease_expiry_ms  INTEGER NOT NULL,
+  not_before_ms    INTEGER NOT NULL,
+  priority         REAL NOT NULL,
+  deadline_ms      INTEGER,
+  max_cost         REAL,
+  params           TEXT,
+  requirements     TEXT,
+  skill            TEXT,
+  result           TEXT,
+  error            TEXT,
+  origin_worker_id TEXT NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL
+);
+INSERT INTO tasks_v2 SELECT * FROM tasks;
+DROP TABLE tasks;
+ALTER TABLE tasks_v2 RENAME TO tasks;
+CREATE INDEX tasks_by_job ON tasks(job_id);
+CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE state = 'pending'
+  OR state = 'assigned' OR state = 'running';
 )sql",
 };
 

@@ -73,6 +73,13 @@ constexpr const char* sql_upsert_holon
       "registration = excluded.registration, "
       "registered_ms = excluded.registered_ms";
 
+/// The narrow state-transition write: only the mutable columns, so the
+/// tasks_by_job index and the JSON inputs are left alone.
+constexpr const char* sql_update_task
+    = "UPDATE tasks SET state = ?2, attempts = ?3, holon_id = ?4, "
+      "lease_expiry_ms = ?5, not_before_ms = ?6, result = ?7, error = ?8, "
+      "origin_worker_id = ?9, updated_ms = ?10 WHERE task_id = ?1";
+
 // Indexes into sqlite_store::stmts_.
 enum stmt_id : std::size_t {
   begin_tx,
@@ -80,6 +87,7 @@ enum stmt_id : std::size_t {
   rollback_tx,
   upsert_job,
   upsert_task,
+  update_task,
   upsert_holon,
   delete_holon,
   insert_event,
@@ -101,6 +109,7 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "ROLLBACK",
     sql_upsert_job,
     "SELECT 1", // upsert_task: built by task_upsert_sql()
+    sql_update_task,
     sql_upsert_holon,
     "DELETE FROM holons WHERE holon_id = ?1",
     "INSERT INTO events(" RXON_EVENT_COLUMNS
@@ -116,15 +125,17 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "SELECT " RXON_HOLON_COLUMNS " FROM holons ORDER BY holon_id",
     "SELECT state, count(*) FROM tasks GROUP BY state",
     "SELECT " RXON_EVENT_COLUMNS " FROM events WHERE task_id = ?1 ORDER BY id",
-    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state IN ('pending', "
-    "'assigned', 'running') ORDER BY task_id",
+    // Written exactly as the WHERE of the partial index tasks_unfinished,
+    // which SQLite then uses.
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state = 'pending' OR "
+    "state = 'assigned' OR state = 'running' ORDER BY task_id",
 };
 
 class sqlite_store final : public store {
 public:
   status open(const sqlite_options& opts);
 
-  status apply(const change_batch& batch) override;
+  status apply_valid(const change_batch& batch) override;
   result<std::vector<task_record>> unfinished_tasks() override {
     return rows(select_unfinished, read_task);
   }
@@ -203,6 +214,7 @@ private:
                  std::string* bufs);
   status put_task(const task_record& t);
   status put_tasks(const std::vector<task_record>& tasks);
+  status put_update(const task_update& u);
   status put_holon(const holon_record& h);
   status put_event(const event_record& e);
 
@@ -359,6 +371,26 @@ status sqlite_store::put_tasks(const std::vector<task_record>& tasks) {
   return {};
 }
 
+status sqlite_store::put_update(const task_update& u) {
+  auto* s = stmt(update_task);
+  bind_text(update_task, 1, u.task_id);
+  sqlite3_bind_text(s, 2, to_string(u.state), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, u.attempts);
+  bind_text(update_task, 4, u.holon_id);
+  sqlite3_bind_int64(s, 5, u.lease_expiry_ms);
+  sqlite3_bind_int64(s, 6, u.not_before_ms);
+  bind_json(update_task, 7, u.result, json_buf_[0]);
+  bind_json(update_task, 8, u.error, json_buf_[1]);
+  bind_text(update_task, 9, u.origin_worker_id);
+  sqlite3_bind_int64(s, 10, u.updated_ms);
+  if (auto st = step(update_task, "update task"); !st)
+    return st;
+  if (sqlite3_changes(db_.get()) == 0)
+    return error{errc::conflict,
+                 "task '" + u.task_id + "': update of a task not stored"};
+  return {};
+}
+
 status sqlite_store::put_holon(const holon_record& h) {
   bind_text(upsert_holon, 1, h.holon_id);
   bind_text(upsert_holon, 2, h.parent_id);
@@ -377,13 +409,11 @@ status sqlite_store::put_event(const event_record& e) {
   return step(insert_event, "insert event");
 }
 
-// Order (shared with the memory twin): jobs, tasks, holon puts, holon
-// removals, events.
-status sqlite_store::apply(const change_batch& batch) {
+// Order (shared with the memory twin): jobs, tasks, task updates, holon
+// puts, holon removals, events.
+status sqlite_store::apply_valid(const change_batch& batch) {
   if (batch.empty())
     return {};
-  if (auto st = validate(batch); !st)
-    return st;
   sqlite::transaction tx{db_.get(), stmt(begin_tx), stmt(commit_tx),
                          stmt(rollback_tx)};
   if (auto st = tx.begin(); !st)
@@ -394,6 +424,9 @@ status sqlite_store::apply(const change_batch& batch) {
                    "job '" + j.job_id + "': " + st.error().message};
   if (auto st = put_tasks(batch.tasks); !st)
     return st;
+  for (const auto& u : batch.task_updates)
+    if (auto st = put_update(u); !st)
+      return st;
   for (const auto& h : batch.holons)
     if (auto st = put_holon(h); !st)
       return error{st.error().code,

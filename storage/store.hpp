@@ -19,8 +19,12 @@ public:
 
   // -- modifiers --------------------------------------------------------------
 
-  /// Applies every change in one transaction: all or nothing.
-  virtual status apply(const change_batch& batch) = 0;
+  /// Validates, then applies every change in one transaction: all or
+  /// nothing.
+  status apply(const change_batch& batch);
+  /// As apply() for a batch validate() already admitted (the writer
+  /// validates each submission once, on the submitting thread).
+  virtual status apply_valid(const change_batch& batch) = 0;
 
   // -- inspectors -------------------------------------------------------------
 

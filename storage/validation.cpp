@@ -1,5 +1,7 @@
 #include "storage/validation.hpp"
 
+#include "storage/store.hpp"
+
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -101,7 +103,24 @@ status check_task(const task_record& t) {
   return {};
 }
 
+status check_update(const task_update& u) {
+  static const std::string what = "task";
+  if (u.task_id.empty())
+    return error{errc::invalid_value, "task: task_id: empty"};
+  if (u.state > task_state::quarantined)
+    return invalid(what, u.task_id, "state", "unknown value");
+  if (auto st = check_json(what, u.task_id, "result", u.result); !st)
+    return st;
+  return check_json(what, u.task_id, "error", u.error);
+}
+
 } // namespace
+
+status store::apply(const change_batch& batch) {
+  if (auto st = validate(batch); !st)
+    return st;
+  return apply_valid(batch);
+}
 
 status validate(const change_batch& batch) {
   for (const auto& j : batch.jobs) {
@@ -112,6 +131,9 @@ status validate(const change_batch& batch) {
   }
   for (const auto& t : batch.tasks)
     if (auto st = check_task(t); !st)
+      return st;
+  for (const auto& u : batch.task_updates)
+    if (auto st = check_update(u); !st)
       return st;
   for (const auto& h : batch.holons) {
     if (h.holon_id.empty())

@@ -19,8 +19,8 @@ namespace rxon::storage {
 namespace {
 
 std::size_t size_of(const change_batch& b) noexcept {
-  return b.jobs.size() + b.tasks.size() + b.holons.size()
-         + b.removed_holons.size() + b.events.size();
+  return b.jobs.size() + b.tasks.size() + b.task_updates.size()
+         + b.holons.size() + b.removed_holons.size() + b.events.size();
 }
 
 /// Keeps only the last upsert of each id; the survivors keep the position
@@ -61,6 +61,8 @@ void collapse(change_batch& b) {
             [](const job_record& j) -> std::string_view { return j.job_id; });
   keep_last(b.tasks,
             [](const task_record& t) -> std::string_view { return t.task_id; });
+  keep_last(b.task_updates,
+            [](const task_update& u) -> std::string_view { return u.task_id; });
   keep_last(b.holons, [](const holon_record& h) -> std::string_view {
     return h.holon_id;
   });
@@ -189,7 +191,7 @@ struct writer::impl {
     collapse(group);
     status st;
     if (!group.empty()) {
-      st = store_->apply(group);
+      st = store_->apply_valid(group); // each submission was validated
       if (st)
         commits_.fetch_add(1, std::memory_order_relaxed);
     }

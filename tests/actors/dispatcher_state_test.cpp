@@ -1,8 +1,11 @@
 #include "actors/dispatcher_state.hpp"
-
+#include "protocol/codec.hpp"
 #include "support.hpp"
 
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
 
 using namespace rxon;
 using namespace rxon::actors;
@@ -268,10 +271,14 @@ TEST_CASE("a duplicate result completes the task once") {
   auto p = f.take("a");
   CHECK(status_of(f.result("a", success(*p, json::object{{"x", 1}})))
         == "accepted");
-  CHECK(f.last.changes.tasks.size() == 1);
+  // The stored task gets a narrow update, not a second whole-row put.
+  CHECK(f.last.changes.tasks.empty());
+  REQUIRE(f.last.changes.task_updates.size() == 1);
+  CHECK(f.last.changes.task_updates[0].state == task_state::success);
   auto dup = f.result("a", success(*p, json::object{{"x", 2}}));
   CHECK(reason_of(dup) == "stale_task");
   CHECK(f.last.changes.tasks.empty()); // nothing changed
+  CHECK(f.last.changes.task_updates.empty());
   CHECK(*f.d->find_task(p->task_id)->result.find("x") == json::value{1});
 }
 
@@ -424,9 +431,9 @@ TEST_CASE("params that break a skill's input schema are not handed to it") {
   fixture f;
   auto reg = holon_reg("strict", {"sum"});
   (*reg.supported_skills)[0].input_schema = json::object{
-    {"type", "object"},
-    {"required", json::array{"a"}},
-    {"properties", json::object{{"a", json::object{{"type", "integer"}}}}}};
+      {"type", "object"},
+      {"required", json::array{"a"}},
+      {"properties", json::object{{"a", json::object{{"type", "integer"}}}}}};
   f.add(reg);
   f.add(holon_reg("lax", {"sum"}, {8}));
   auto bad = task("sum");
@@ -439,8 +446,8 @@ TEST_CASE("params that break a skill's input schema are not handed to it") {
 TEST_CASE("a result that breaks the output schema is quarantined") {
   fixture f;
   auto reg = holon_reg("w", {"sum"});
-  (*reg.supported_skills)[0].output_schema = json::object{
-    {"type", "object"}, {"required", json::array{"total"}}};
+  (*reg.supported_skills)[0].output_schema
+      = json::object{{"type", "object"}, {"required", json::array{"total"}}};
   f.add(reg);
   f.submit({task("sum")});
   auto p = f.take("w");
@@ -555,4 +562,92 @@ TEST_CASE("draining hands out nothing more but still accepts results") {
   CHECK(f.d->stats().queued == 1);
   CHECK(status_of(f.result("a", success(*leased))) == "accepted");
   CHECK(f.state_of(leased->task_id) == task_state::success);
+}
+
+TEST_CASE("each stored task carries its own requirements, however classes "
+          "are shared") {
+  fixture f;
+  f.add(holon_reg("big", {"render"}, {48}));
+  auto with_gpu = [](int vram) {
+    auto t = task("render");
+    resources req;
+    req.devices.emplace();
+    req.devices->push_back(gpu(vram));
+    t.requirements = req;
+    return t;
+  };
+  auto plain = task("render");
+  std::vector<task_spec> specs{with_gpu(16), plain, with_gpu(32), with_gpu(16),
+                               plain};
+  f.submit(specs);
+  REQUIRE(f.last.changes.tasks.size() == specs.size());
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const auto& stored = f.last.changes.tasks[i].requirements;
+    if (specs[i].requirements)
+      CHECK(stored == to_json(*specs[i].requirements));
+    else
+      CHECK(stored.is_null());
+  }
+  // All five are dispatchable to the one holon that fits them all.
+  for (std::size_t i = 0; i < specs.size(); ++i)
+    CHECK(f.take("big"));
+  CHECK_FALSE(f.take("big"));
+}
+
+TEST_CASE("signs of life are reported once per touch interval") {
+  dispatch_config cfg;
+  cfg.touch_every_ms = 100;
+  fixture f{cfg};
+  f.add(holon_reg("a", {"echo"}));
+  using ids = std::vector<std::string>;
+  f.poll("a"); // registration just restarted the TTL
+  CHECK(f.last.touched.empty());
+  f.now += 99;
+  f.poll("a");
+  CHECK(f.last.touched.empty());
+  f.now += 1;
+  f.poll("a");
+  CHECK(f.last.touched == ids{"a"});
+  f.submit({task("echo")});
+  auto p = f.take("a");
+  REQUIRE(p);
+  f.now += 100;
+  f.result("a", success(*p, json::object{}));
+  CHECK(f.last.touched == ids{"a"});
+  // Without an interval every sign of life is reported.
+  fixture g;
+  g.add(holon_reg("b", {"echo"}));
+  g.poll("b");
+  g.poll("b");
+  CHECK(g.last.touched == ids{"b"});
+}
+
+TEST_CASE("pending tasks go out by priority, then age, across cancellations") {
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  std::mt19937 rng{7};
+  std::vector<task_spec> specs;
+  for (int i = 0; i < 300; ++i) {
+    auto t = task("echo");
+    t.priority = static_cast<double>(rng() % 5);
+    specs.push_back(t);
+  }
+  auto ack = f.submit(specs);
+  // Cancel a third of them, scattered through the queue.
+  std::vector<std::pair<double, std::size_t>> want; // (-priority, index)
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (rng() % 3 == 0) {
+      effects fx;
+      REQUIRE(f.d->cancel_task("client", ack.task_ids[i], f.now, fx));
+      continue;
+    }
+    want.emplace_back(-specs[i].priority, i);
+  }
+  std::sort(want.begin(), want.end());
+  for (const auto& [neg_priority, i] : want) {
+    auto p = f.take("a");
+    REQUIRE(p);
+    CHECK(p->task_id == ack.task_ids[i]);
+  }
+  CHECK_FALSE(f.take("a"));
 }

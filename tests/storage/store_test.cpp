@@ -340,3 +340,60 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
         == std::map<task_state, int64_t>{{task_state::pending, 147},
                                          {task_state::success, 1}});
 }
+
+TEST_CASE_TEMPLATE("a task update rewrites only the mutable fields", Kind,
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  auto t = make_task("t1");
+  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {t}}));
+  auto u = task_update::of(t);
+  u.state = task_state::success;
+  u.attempts = 2;
+  u.holon_id = "h-1";
+  u.result = json::object{{"out", 2.0}, {"gone", nullptr}};
+  u.origin_worker_id = "leaf";
+  u.updated_ms = 5000;
+  ok(f.st->apply({.task_updates = {u}}));
+  auto back = get(f.st->task("t1"));
+  REQUIRE(back);
+  u.apply_to(t);
+  t.params = back->params; // compared in canonical form below
+  t.requirements = back->requirements;
+  t.result = json::object{{"out", 2}};
+  CHECK(*back == t);
+  CHECK(get(f.st->unfinished_tasks()).empty());
+  CHECK(get(f.st->task_counts())
+        == std::map<task_state, int64_t>{{task_state::success, 1}});
+}
+
+TEST_CASE_TEMPLATE("an update of a task not stored fails the whole batch", Kind,
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  auto ghost = task_update::of(make_task("ghost"));
+  auto st = f.st->apply({.tasks = {make_task("t1")}, .task_updates = {ghost}});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == errc::conflict);
+  CHECK(st.error().message.find("ghost") != std::string::npos);
+  CHECK_FALSE(get(f.st->task("t1")));
+  // Put and update of one task in one batch: the update applies last.
+  auto u = task_update::of(make_task("t1"));
+  u.state = task_state::running;
+  ok(f.st->apply({.tasks = {make_task("t1")}, .task_updates = {u}}));
+  CHECK(get(f.st->task("t1"))->state == task_state::running);
+}
+
+TEST_CASE_TEMPLATE("an invalid task update is refused with the field named",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t1")}}));
+  auto u = task_update::of(make_task("t1"));
+  u.error = json::value{std::string{"\xFF"}};
+  auto st = f.st->apply({.task_updates = {u}});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == errc::invalid_value);
+  CHECK(st.error().message.find("error") != std::string::npos);
+  u.error = {};
+  u.task_id.clear();
+  CHECK_FALSE(f.st->apply({.task_updates = {u}}));
+}

@@ -228,6 +228,14 @@ TEST_CASE("change batches appended keep the meaning of applying in order") {
   CHECK(b.tasks.size() == 2);
   CHECK(b.events.size() == 1);
   CHECK_FALSE(b.empty());
+  // Updates apply after puts: a later put of the task supersedes them.
+  change_batch c{.task_updates = {task_update::of(make_task("t1")),
+                                  task_update::of(make_task("t3"))}};
+  c.append({.tasks = {make_task("t1")}});
+  REQUIRE(c.task_updates.size() == 1);
+  CHECK(c.task_updates[0].task_id == "t3");
+  c.append({.task_updates = {task_update::of(make_task("t1"))}});
+  CHECK(c.task_updates.size() == 2);
 }
 
 TEST_CASE("task states round-trip through their names") {
