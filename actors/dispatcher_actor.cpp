@@ -296,6 +296,11 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
     [self](down_atom, const std::string& id, bool lost) {
       remove_subtree(self, id, lost);
     },
+    [self](crash_atom, const std::string& id) {
+      // Fault injection (simulation): an abnormal exit, as from a crash.
+      if (auto h = self->state.holons.find(id); h != self->state.holons.end())
+        self->send(h->second.handle, crash_atom::value);
+    },
     // -- worker side ------------------------------------------------------
     [self](poll_msg& msg) {
       auto& s = self->state;

@@ -128,6 +128,11 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
     [self](spawn_child_msg& msg) {
       spawn_or_update(self, std::move(msg.reg), std::move(msg.done), false);
     },
+    [self](crash_atom) {
+      // Fault injection: fail as a crashing holon would. Not exit_reason::
+      // kill, which would also take down the linked parent chain.
+      self->quit(caf::make_error(caf::sec::runtime_error, "crash injected"));
+    },
     [self](worker_registration& reg) {
       self->state.reg
         = std::make_shared<const worker_registration>(std::move(reg));

@@ -29,6 +29,7 @@ using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
 using down_atom = caf::atom_constant<caf::atom("holondown")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 // -- requests from the facade (local: they carry callbacks) -------------------
 

@@ -2,6 +2,7 @@
 
 #include "bench/bench.hpp"
 #include "runtime/serve.hpp"
+#include "runtime/simulate/simulate_cli.hpp"
 
 #include <iostream>
 
@@ -42,6 +43,8 @@ int run_cli(const std::vector<std::string>& args) {
     return bench::run(rest);
   if (cmd == "serve")
     return run_serve(rest);
+  if (cmd == "simulate")
+    return run_simulate(rest);
   std::cerr << "rxon: unknown command '" << cmd << "'\n" << usage;
   return 2;
 }
