@@ -15,8 +15,8 @@ void schedule_ttl(self_ptr self, int64_t in_ms) {
                      ttl_atom::value);
 }
 
-void spawn_or_update(self_ptr self, worker_registration reg,
-                     callback<json::value> done, bool restarted);
+void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
+                     bool restarted);
 
 // A child holon went down: lost (TTL) or removed means gone; anything else
 // is a failure: restart it within the policy's budget, else remove it.
@@ -52,11 +52,11 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   }
   auto reg = *ch.reg;
   st.children.erase(c);
-  spawn_or_update(self, std::move(reg), {}, true);
+  spawn_or_update(self, std::move(reg), 0, true);
 }
 
-void spawn_or_update(self_ptr self, worker_registration reg,
-                     callback<json::value> done, bool restarted) {
+void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
+                     bool restarted) {
   auto& st = self->state;
   auto shared = std::make_shared<const worker_registration>(reg);
   auto existing = st.children.find(reg.worker_id);
@@ -66,7 +66,7 @@ void spawn_or_update(self_ptr self, worker_registration reg,
     self->send(st.dispatcher,
                holon_up_msg{std::move(reg), st.id,
                             caf::actor_cast<caf::actor>(existing->second.handle),
-                            false, std::move(done)});
+                            false, request});
     return;
   }
   holon_options child_opts = st.opts;
@@ -83,7 +83,7 @@ void spawn_or_update(self_ptr self, worker_registration reg,
   self->send(st.dispatcher,
              holon_up_msg{std::move(reg), st.id,
                           caf::actor_cast<caf::actor>(child), restarted,
-                          std::move(done)});
+                          request});
 }
 
 } // namespace
@@ -126,7 +126,7 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
       schedule_ttl(self, s.opts.ttl_ms - idle);
     },
     [self](spawn_child_msg& msg) {
-      spawn_or_update(self, std::move(msg.reg), std::move(msg.done), false);
+      spawn_or_update(self, std::move(msg.reg), msg.request, false);
     },
     [self](crash_atom) {
       // Fault injection: fail as a crashing holon would. Not exit_reason::

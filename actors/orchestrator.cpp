@@ -129,6 +129,12 @@ orchestrator::start(orchestrator_options opts) {
       p->writer->submit(std::move(fx.changes));
   }
   p->cfg.set("scheduler.max-threads", opts.scheduler_threads);
+  // What holon actors and their supervisors exchange can cross a network
+  // link (a subtree on another node): give it type names.
+  p->cfg.add_message_type<spawn_child_msg>("rxon.spawn_child");
+  p->cfg.add_message_type<holon_up_msg>("rxon.holon_up");
+  p->cfg.add_message_type<command_msg>("rxon.command");
+  p->cfg.add_message_type<worker_registration>("rxon.worker_registration");
   p->cfg.set("logger.verbosity", caf::atom("quiet"));
   if (opts.deterministic)
     p->cfg.set("scheduler.policy", caf::atom("testing"));
