@@ -62,7 +62,7 @@ void sim_driver::arrive() {
     // bounded by the window, not by the batch.
     auto window = opts_.window > 0
                       ? opts_.window
-                      : std::max<std::size_t>(4 * tree_.leaves, opts_.job_size);
+                      : std::max<std::size_t>(2 * tree_.leaves, opts_.job_size);
     while (s_.tasks < opts_.tasks && s_.tasks - s_.completed < window)
       submit_job(static_cast<std::size_t>(
           std::min<uint64_t>(opts_.job_size, opts_.tasks - s_.tasks)));

@@ -39,6 +39,7 @@ const char* sim_usage() {
   --fail-subtree N    N subtrees stop heartbeating mid-run
   --slow-fraction F   fraction of holons running 5x slower
   --drop-results P    per task: the result is never posted
+  --window N          batch: at most N tasks outstanding (default 2/leaf)
   --json              print the summary as JSON
   --report FILE       write a self-contained HTML report
   --no-progress       no progress bar
@@ -92,6 +93,8 @@ result<sim_options> parse_sim_options(const std::vector<std::string>& args) {
       set(probability(a, v), o.slow_fraction);
     else if (a == "--drop-results")
       set(probability(a, v), o.drop_results);
+    else if (a == "--window")
+      set(number<std::size_t>(a, v), o.window);
     else if (a == "--report")
       o.report = v;
     else

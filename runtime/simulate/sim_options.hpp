@@ -32,7 +32,7 @@ struct sim_options {
   int64_t poll_ms = 30'000;
   int64_t restart_delay_ms = 1'000;
   std::size_t job_size = 1'000; ///< tasks per submitted job
-  std::size_t window = 0;       ///< batch: outstanding cap; 0: 4 per leaf
+  std::size_t window = 0;       ///< batch: outstanding cap; 0: 2 per leaf
   double max_sim_s = 86'400;    ///< stop even if tasks remain
 };
 

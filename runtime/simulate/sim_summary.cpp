@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <sys/resource.h>
 
 namespace rxon::runtime::simulate {
 
@@ -115,6 +116,8 @@ json::value to_json(const summary& s, bool with_machine) {
   };
   if (with_machine) {
     out.set("wall_s", round3(s.wall_s));
+    out.set("setup_s", round3(s.setup_s));
+    out.set("cpu_s", round3(s.cpu_s));
     out.set("rss_bytes", s.rss_bytes);
     out.set("tasks_per_s", std::round(s.tasks_per_s()));
   }
@@ -156,9 +159,21 @@ std::string to_text(const summary& s) {
         static_cast<long long>(l.latency.quantile(0.9)),
         static_cast<long long>(l.latency.quantile(0.99)), l.util_mean,
         l.util_min, l.util_max);
-  add("machine    %.2f s wall, %.0f tasks/s, peak RSS %.1f MiB\n", s.wall_s,
-      s.tasks_per_s(), static_cast<double>(s.rss_bytes) / 1048576.0);
+  add("machine    %.2f s wall (%.2f s setup), %.2f s CPU, %.0f tasks/s, peak "
+      "RSS %.1f MiB\n",
+      s.wall_s, s.setup_s, s.cpu_s, s.tasks_per_s(),
+      static_cast<double>(s.rss_bytes) / 1048576.0);
   return out;
+}
+
+double cpu_seconds() {
+  rusage ru{};
+  if (::getrusage(RUSAGE_SELF, &ru) != 0)
+    return 0;
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
 uint64_t peak_rss_bytes() {

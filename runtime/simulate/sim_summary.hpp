@@ -65,6 +65,8 @@ struct summary {
 
   // -- measured on this machine ----------------------------------------------
   double wall_s = 0;
+  double setup_s = 0;     ///< of wall_s: starting and registering the holarchy
+  double cpu_s = 0;       ///< user + system CPU of the process (shared machine)
   uint64_t rss_bytes = 0; ///< peak resident set
 
   double sim_tasks_per_s() const;
@@ -79,5 +81,8 @@ std::string to_text(const summary& s);
 
 /// Peak resident set of this process, in bytes (0 when unknown).
 uint64_t peak_rss_bytes();
+
+/// User + system CPU seconds of this process so far.
+double cpu_seconds();
 
 } // namespace rxon::runtime::simulate

@@ -23,6 +23,9 @@ result<sim_run> sim_driver::run() {
     return st.error();
   if (auto st = register_all(); !st)
     return st.error();
+  auto setup_s
+      = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0)
+            .count();
   t0_ = now();
   last_progress_ms_ = t0_;
   // Every leaf long-polls; orchestrator holons heartbeat, spread over a
@@ -77,6 +80,8 @@ result<sim_run> sim_driver::run() {
   out.stats.wall_s
       = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0)
             .count();
+  out.stats.setup_s = setup_s;
+  out.stats.cpu_s = cpu_seconds();
   out.stats.rss_bytes = peak_rss_bytes();
   return out;
 }

@@ -7,9 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <set>
 #include <string>
+#include <unistd.h>
 #include <utility>
 
 using namespace rxon;
@@ -133,6 +136,41 @@ TEST_CASE("a subtree loss requeues its tasks elsewhere") {
   for (auto l : run.lost)
     lost_nodes += l;
   CHECK(lost_nodes == 5);
+}
+
+TEST_CASE("a topology file gives the holarchy its shape, uneven depths too") {
+  auto path = std::filesystem::temp_directory_path()
+              / ("rxon-sim-topology-" + std::to_string(::getpid()) + ".json");
+  {
+    std::ofstream f(path);
+    f << R"({"id":"root","children":[
+      {"id":"eu","children":[
+        {"id":"eu-gpu","gpu_vram":24,"speed":0.5},
+        {"id":"eu-rack","children":[{"id":"eu-1"},{"id":"eu-2"}]}]},
+      {"id":"solo","gpu_vram":16}]})";
+  }
+  auto o = small(1, 1, 400);
+  o.topology = path.string();
+  auto run = simulate(o);
+  std::filesystem::remove(path);
+  edge_set actual;
+  edges_of(run.holarchy, actual);
+  edge_set expected{{"eu", "root"},      {"solo", "root"},
+                    {"eu-gpu", "eu"},    {"eu-rack", "eu"},
+                    {"eu-1", "eu-rack"}, {"eu-2", "eu-rack"}};
+  CHECK(actual == expected);
+  const auto& s = run.stats;
+  CHECK(s.holons == 6);
+  CHECK(s.leaves == 4);
+  REQUIRE(s.levels.size() == 3);
+  // Leaves sit on levels 1 (solo), 2 (eu-gpu) and 3 (eu-1, eu-2): each
+  // level with a leaf executed tasks, each level reports its latency.
+  CHECK(s.levels[0].completed > 0);
+  CHECK(s.levels[1].completed > 0);
+  CHECK(s.levels[2].completed > 0);
+  CHECK(s.levels[0].completed + s.levels[1].completed + s.levels[2].completed
+        == 400);
+  CHECK(s.lost == 0);
 }
 
 TEST_CASE("bad options give an error naming the problem") {
