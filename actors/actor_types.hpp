@@ -15,12 +15,14 @@ using holon_actor = caf::typed_actor<
   caf::reacts_to<touch_atom>,                          // seen alive
   caf::reacts_to<ttl_atom>,                            // TTL check timer
   caf::reacts_to<spawn_child_msg>,                     // add/update a child
-  caf::reacts_to<worker_registration>>;                // re-registration
+  caf::reacts_to<worker_registration>,                 // re-registration
+  caf::reacts_to<crash_atom>>;                         // fault injection
 
 /// Owns pending tasks, parked polls, leases and command channels.
 using dispatcher_actor = caf::typed_actor<
   caf::reacts_to<register_msg>, caf::reacts_to<holon_up_msg>,
   caf::reacts_to<down_atom, std::string, bool>, // holon id, lost (not failed)
+  caf::reacts_to<crash_atom, std::string>,      // fault injection: kill holon
   caf::reacts_to<poll_msg>, caf::reacts_to<result_msg>,
   caf::reacts_to<heartbeat_msg>, caf::reacts_to<event_msg>,
   caf::reacts_to<return_msg>, caf::reacts_to<attach_msg>,

@@ -264,7 +264,12 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         }
         parent = p->second.handle;
       }
-      self->send(parent, spawn_child_msg{std::move(msg.reg), std::move(msg.done)});
+      uint64_t request = 0;
+      if (msg.done) {
+        request = s.next_registration++;
+        s.registrations.emplace(request, std::move(msg.done));
+      }
+      self->send(parent, spawn_child_msg{std::move(msg.reg), request});
     },
     [self](holon_up_msg& msg) {
       auto& s = self->state;
@@ -284,17 +289,28 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       link.last_touch_ms = now;
       fx.changes.holons.push_back(
         {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
-      if (!msg.done) {
+      callback<json::value> done;
+      if (auto w = s.registrations.find(msg.request);
+          w != s.registrations.end()) {
+        done = std::move(w->second);
+        s.registrations.erase(w);
+      }
+      if (!done) {
         carry_out(self, fx);
         return;
       }
       json::value ack = json::object{{"status", "registered"},
                                      {"worker_id", id},
                                      {"version", RXON_PROTOCOL_VERSION}};
-      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(ack)));
+      carry_out(self, fx, reply_after_commit(std::move(done), std::move(ack)));
     },
     [self](down_atom, const std::string& id, bool lost) {
       remove_subtree(self, id, lost);
+    },
+    [self](crash_atom, const std::string& id) {
+      // Fault injection (simulation): an abnormal exit, as from a crash.
+      if (auto h = self->state.holons.find(id); h != self->state.holons.end())
+        self->send(h->second.handle, crash_atom::value);
     },
     // -- worker side ------------------------------------------------------
     [self](poll_msg& msg) {

@@ -45,6 +45,9 @@ struct dispatcher_actor_state {
   std::unordered_map<std::string, holon_link> holons;
   std::unordered_map<std::string, std::vector<std::string>> children;
   std::unordered_map<std::string, sink_entry> sinks;
+  /// Registrations waiting for their holon_up_msg, by request id.
+  std::unordered_map<uint64_t, callback<json::value>> registrations;
+  uint64_t next_registration = 1;
   int64_t tick_at = INT64_MAX;
 };
 

@@ -18,8 +18,8 @@ void schedule_ttl(self_ptr self, int64_t in_ms) {
                      ttl_atom::value);
 }
 
-void spawn_or_update(self_ptr self, worker_registration reg,
-                     callback<json::value> done, bool restarted);
+void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
+                     bool restarted);
 
 /// `reg` without its worker_id, shared with every child that registered
 /// the same content (expired entries are dropped on the way).
@@ -72,21 +72,21 @@ void on_child_down(self_ptr self, const caf::down_msg& msg) {
   auto reg = *ch.reg;
   reg.worker_id = id;
   st.kids().children.erase(c);
-  spawn_or_update(self, std::move(reg), {}, true);
+  spawn_or_update(self, std::move(reg), 0, true);
 }
 
-void spawn_or_update(self_ptr self, worker_registration reg,
-                     callback<json::value> done, bool restarted) {
+void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
+                     bool restarted) {
   auto& st = self->state;
   auto shared = share_registration(st, reg);
   auto existing = st.kids().children.find(reg.worker_id);
   if (existing != st.kids().children.end()) {
     existing->second.reg = shared;
     self->send(existing->second.handle, reg);
-    self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
-                                           caf::actor_cast<caf::actor>(
-                                               existing->second.handle),
-                                           false, std::move(done)});
+    self->send(st.dispatcher,
+               holon_up_msg{std::move(reg), st.id,
+                            caf::actor_cast<caf::actor>(existing->second.handle),
+                            false, request});
     return;
   }
   holon_options child_opts = st.opts;
@@ -100,9 +100,10 @@ void spawn_or_update(self_ptr self, worker_registration reg,
     entry.restarts = 1;
   st.kids().child_ids.emplace(child.address(), reg.worker_id);
   st.kids().children.emplace(reg.worker_id, std::move(entry));
-  self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
-                                         caf::actor_cast<caf::actor>(child),
-                                         restarted, std::move(done)});
+  self->send(st.dispatcher,
+             holon_up_msg{std::move(reg), st.id,
+                          caf::actor_cast<caf::actor>(child), restarted,
+                          request});
 }
 
 } // namespace
@@ -133,26 +134,29 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
       self->quit(msg.reason);
   });
   return {
-      [self](touch_atom) {
-        self->state.last_seen_ms = self->state.opts.clock();
-      },
-      [self](ttl_atom) {
-        auto& s = self->state;
-        auto idle = s.opts.clock() - s.last_seen_ms;
-        if (idle >= s.opts.ttl_ms) {
-          self->quit(holon_lost_reason());
-          return;
-        }
-        schedule_ttl(self, s.opts.ttl_ms - idle);
-      },
-      [self](spawn_child_msg& msg) {
-        spawn_or_update(self, std::move(msg.reg), std::move(msg.done), false);
-      },
-      [self](worker_registration& reg) {
-        self->state.reg
-            = std::make_shared<const worker_registration>(std::move(reg));
-        self->state.last_seen_ms = self->state.opts.clock();
-      },
+    [self](touch_atom) { self->state.last_seen_ms = self->state.opts.clock(); },
+    [self](ttl_atom) {
+      auto& s = self->state;
+      auto idle = s.opts.clock() - s.last_seen_ms;
+      if (idle >= s.opts.ttl_ms) {
+        self->quit(holon_lost_reason());
+        return;
+      }
+      schedule_ttl(self, s.opts.ttl_ms - idle);
+    },
+    [self](spawn_child_msg& msg) {
+      spawn_or_update(self, std::move(msg.reg), msg.request, false);
+    },
+    [self](crash_atom) {
+      // Fault injection: fail as a crashing holon would. Not exit_reason::
+      // kill, which would also take down the linked parent chain.
+      self->quit(caf::make_error(caf::sec::runtime_error, "crash injected"));
+    },
+    [self](worker_registration& reg) {
+      self->state.reg
+        = std::make_shared<const worker_registration>(std::move(reg));
+      self->state.last_seen_ms = self->state.opts.clock();
+    },
   };
 }
 

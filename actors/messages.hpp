@@ -9,11 +9,13 @@
 
 #include "actors/dispatch_types.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/wire_inspect.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/fwd.hpp>
+#include <caf/meta/type_name.hpp>
 
 #include <memory>
 #include <optional>
@@ -30,6 +32,7 @@ using down_atom = caf::atom_constant<caf::atom("holondown")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 // -- requests from the facade (local: they carry callbacks) -------------------
 
@@ -104,6 +107,9 @@ struct attach_msg {
 };
 
 // -- between holon actors and the dispatcher ----------------------------------
+//
+// Plain data with inspect(), so that they can cross a CAF network link.
+// Replies are correlated by `request` (the dispatcher keeps the callback).
 
 /// A parent holon actor spawned (or restarted) `holon` for `reg`.
 struct holon_up_msg {
@@ -111,7 +117,7 @@ struct holon_up_msg {
   std::string parent_id;
   caf::actor holon;
   bool restarted = false;
-  callback<json::value> done;
+  uint64_t request = 0; ///< from spawn_child_msg; 0: nobody waits
 };
 
 /// A command for the holon's worker (e.g. cancel_task).
@@ -122,8 +128,24 @@ struct command_msg {
 /// Asks a holon actor to spawn or update a child holon.
 struct spawn_child_msg {
   worker_registration reg;
-  callback<json::value> done;
+  uint64_t request = 0; ///< echoed in holon_up_msg; 0: nobody waits
 };
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, holon_up_msg& x) {
+  return f(caf::meta::type_name("rxon.holon_up"), x.reg, x.parent_id, x.holon,
+           x.restarted, x.request);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, command_msg& x) {
+  return f(caf::meta::type_name("rxon.command"), x.command);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, spawn_child_msg& x) {
+  return f(caf::meta::type_name("rxon.spawn_child"), x.reg, x.request);
+}
 
 } // namespace rxon::actors
 
@@ -138,8 +160,3 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::client_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::metrics_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::attach_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::stats_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::holon_up_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::command_msg)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::spawn_child_msg)
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::worker_registration)

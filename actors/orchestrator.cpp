@@ -6,6 +6,8 @@
 #include "storage/writer.hpp"
 
 #include <caf/all.hpp>
+#include <caf/detail/test_actor_clock.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -26,6 +28,18 @@ struct orchestrator::impl {
   std::unique_ptr<caf::actor_system> sys;
   dispatcher_actor dispatcher;
   std::atomic<uint64_t> next_token{1};
+  // Deterministic mode: the testing scheduler and the origin of its clock.
+  caf::scheduler::test_coordinator* sched = nullptr;
+  int64_t origin_ms = 0;
+  caf::actor_clock::time_point origin_tp;
+
+  int64_t sim_now() const {
+    using namespace std::chrono;
+    return origin_ms
+           + duration_cast<milliseconds>(sched->clock().current_time
+                                         - origin_tp)
+               .count();
+  }
 };
 
 namespace {
@@ -70,6 +84,8 @@ orchestrator::orchestrator(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 orchestrator::~orchestrator() {
   if (impl_->sys) {
     caf::anon_send_exit(impl_->dispatcher, caf::exit_reason::user_shutdown);
+    if (impl_->sched)
+      run_until_idle();
     impl_->sys->await_all_actors_done();
     impl_->sys.reset();
   }
@@ -78,6 +94,12 @@ orchestrator::~orchestrator() {
 
 result<std::unique_ptr<orchestrator>>
 orchestrator::start(orchestrator_options opts) {
+  if (opts.deterministic) {
+    // Simulated time starts where the given clock is, then only moves when
+    // advance_to is called.
+    auto origin = opts.clock ? opts.clock() : int64_t{1'700'000'000'000};
+    opts.clock = [origin] { return origin; };
+  }
   if (!opts.clock)
     opts.clock = system_clock_ms;
   if (opts.seed == 0)
@@ -111,8 +133,23 @@ orchestrator::start(orchestrator_options opts) {
       p->writer->submit(std::move(fx.changes));
   }
   p->cfg.set("scheduler.max-threads", opts.scheduler_threads);
+  // What holon actors and their supervisors exchange can cross a network
+  // link (a subtree on another node): give it type names.
+  p->cfg.add_message_type<spawn_child_msg>("rxon.spawn_child");
+  p->cfg.add_message_type<holon_up_msg>("rxon.holon_up");
+  p->cfg.add_message_type<command_msg>("rxon.command");
+  p->cfg.add_message_type<worker_registration>("rxon.worker_registration");
   p->cfg.set("logger.verbosity", caf::atom("quiet"));
+  if (opts.deterministic)
+    p->cfg.set("scheduler.policy", caf::atom("testing"));
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
+  if (opts.deterministic) {
+    p->sched = &dynamic_cast<caf::scheduler::test_coordinator&>(
+      p->sys->scheduler());
+    p->origin_ms = opts.clock();
+    p->origin_tp = p->sched->clock().current_time;
+    opts.clock = [raw = p.get()] { return raw->sim_now(); };
+  }
   dispatcher_options dopts;
   dopts.dispatch = opts.dispatch;
   dopts.holon_ttl_ms = opts.holon_ttl_ms;
@@ -139,6 +176,8 @@ orchestrator::start(orchestrator_options opts) {
                                                  done->set_value();
                                                }});
   }
+  if (p->sched)
+    p->sched->run();
   for (auto& f : back)
     f.wait_for(std::chrono::seconds(30));
   std::unique_ptr<orchestrator> out{new orchestrator(std::move(p))};
@@ -163,11 +202,46 @@ void orchestrator::flush() {
     return;
   // Let the dispatcher hand its pending changes to the writer first.
   std::promise<void> done;
-  caf::anon_send(impl_->dispatcher, metrics_msg{[&done](result<std::string>) {
-                   done.set_value();
-                 }});
+  caf::anon_send(impl_->dispatcher,
+                 metrics_msg{[&done](result<std::string>) { done.set_value(); }});
+  run_until_idle();
   done.get_future().wait();
   impl_->writer->flush();
+}
+
+std::size_t orchestrator::run_until_idle() {
+  return impl_->sched ? impl_->sched->run() : 0;
+}
+
+int64_t orchestrator::now_ms() const {
+  return impl_->sched ? impl_->sim_now() : system_clock_ms();
+}
+
+int64_t orchestrator::next_timer_ms() const {
+  if (!impl_->sched)
+    return INT64_MAX;
+  const auto& schedule = impl_->sched->clock().schedule();
+  if (schedule.empty())
+    return INT64_MAX;
+  using namespace std::chrono;
+  auto at = schedule.begin()->first - impl_->origin_tp;
+  // Round up so that advancing to it makes the timer due.
+  return impl_->origin_ms + duration_cast<milliseconds>(at).count()
+         + (at % milliseconds(1) != at.zero() ? 1 : 0);
+}
+
+void orchestrator::advance_to(int64_t ms) {
+  if (!impl_->sched)
+    return;
+  auto delta = ms - impl_->sim_now();
+  if (delta > 0)
+    impl_->sched->clock().advance_time(std::chrono::milliseconds(delta));
+  else
+    impl_->sched->clock().advance_time(std::chrono::milliseconds(0));
+}
+
+void orchestrator::crash_holon(std::string id) {
+  caf::anon_send(impl_->dispatcher, crash_atom::value, std::move(id));
 }
 
 void orchestrator::register_child(worker_registration reg,

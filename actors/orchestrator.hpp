@@ -24,6 +24,11 @@ struct orchestrator_options {
   std::function<int64_t()> clock;
   uint64_t seed = 0; ///< 0: random ids seeded from the OS
   std::size_t scheduler_threads = 1;
+  /// Runs the actors on CAF's single-threaded testing scheduler with a
+  /// manual clock: nothing happens until run_until_idle / advance_to are
+  /// called, and `clock` then reads the simulated time (starting at
+  /// `clock()` or 1.7e12 ms). Used by `rxon simulate` and tests.
+  bool deterministic = false;
 };
 
 class orchestrator final : public orchestrator_api {
@@ -49,6 +54,21 @@ public:
 
   /// Group commits so far (0 without a store).
   uint64_t commits() const noexcept;
+
+  // -- deterministic mode (options.deterministic) ---------------------------
+
+  /// Runs every pending message; returns how many actor steps ran.
+  std::size_t run_until_idle();
+  /// Simulated time now (Unix ms).
+  int64_t now_ms() const;
+  /// Simulated time of the next actor timer; INT64_MAX when none.
+  int64_t next_timer_ms() const;
+  /// Moves the simulated clock forward to `ms` and fires the timers due.
+  void advance_to(int64_t ms);
+
+  /// Fault injection: ends holon `id`'s actor abnormally, as a crash would;
+  /// its supervisor then applies the restart policy.
+  void crash_holon(std::string id);
 
   /// Tasks recovered from the store at start.
   std::size_t recovered_tasks() const noexcept { return recovered_; }

@@ -4,6 +4,7 @@
 #include "runtime/serve.hpp"
 #include "runtime/submit_command.hpp"
 #include "runtime/worker/worker_command.hpp"
+#include "runtime/simulate/simulate_cli.hpp"
 
 #include <iostream>
 
@@ -55,6 +56,8 @@ int run_cli(const std::vector<std::string>& args) {
     return run_worker(rest);
   if (cmd == "submit")
     return run_submit(rest);
+  if (cmd == "simulate")
+    return run_simulate(rest);
   std::cerr << "rxon: unknown command '" << cmd << "'\n" << usage;
   return 2;
 }
