@@ -11,6 +11,9 @@ struct dispatcher_state::job_entry {
   std::vector<std::string> task_ids;
   std::array<int32_t, 8> counts{}; ///< tasks per state
   std::size_t evicted = 0;         ///< finished tasks no longer in memory
+  /// Reloaded at start with only its unfinished tasks: the store has the
+  /// whole job, so views come from there.
+  bool partial = false;
 };
 
 struct dispatcher_state::task_entry {

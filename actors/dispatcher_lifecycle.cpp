@@ -402,6 +402,7 @@ void dispatcher_state::restore(const storage::job_record& job,
     slot->rec = job;
   }
   auto& j = *slot;
+  j.partial = true; // finished tasks of this job stayed in the store
   for (auto& rec : tasks) {
     if (tasks_.count(rec.task_id))
       continue;

@@ -29,7 +29,7 @@ std::optional<json::value>
 dispatcher_state::job_view(const std::string& owner,
                            const std::string& job_id) const {
   auto i = jobs_.find(job_id);
-  if (i == jobs_.end() || i->second->evicted > 0)
+  if (i == jobs_.end() || i->second->evicted > 0 || i->second->partial)
     return std::nullopt; // the store has the whole story
   const auto& j = *i->second;
   if (j.rec.owner != owner)

@@ -162,12 +162,9 @@ TEST_CASE("a SIGKILLed serve process restarted on its database keeps every "
         == total);
 }
 
-// Known bug in the dispatcher's recovery (actors/dispatcher_*, not ours to
-// edit here): a job reloaded after a restart holds only its unfinished
-// tasks, and job_view answers from memory, so `counts` omits every task
-// that finished before the restart. Remove should_fail once fixed.
-TEST_CASE("the job view after a restart counts tasks finished before it"
-          * doctest::should_fail()) {
+// A job reloaded after a restart holds only its unfinished tasks in memory;
+// its view must still count the tasks that finished before the restart.
+TEST_CASE("the job view after a restart counts tasks finished before it") {
   temp_dir dir;
   auto db = (dir.path() / "rxon.db").string();
   auto start = [&] {
