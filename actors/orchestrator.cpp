@@ -117,7 +117,9 @@ orchestrator::start(orchestrator_options opts) {
     auto store = storage::open_sqlite_store({opts.db_path, opts.synchronous});
     if (!store)
       return std::move(store).error();
-    p->writer = std::make_unique<storage::writer>(std::move(*store));
+    storage::writer_options wopts;
+    wopts.max_delay = opts.commit_delay;
+    p->writer = std::make_unique<storage::writer>(std::move(*store), wopts);
     auto loaded = load(*p->writer);
     if (!loaded)
       return std::move(loaded).error();

@@ -8,6 +8,7 @@
 #include "actors/orchestrator_api.hpp"
 #include "storage/store.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,10 @@ struct orchestrator_options {
   /// SQLite file; empty: in memory only (nothing survives a restart).
   std::string db_path;
   storage::sync_mode synchronous = storage::sync_mode::normal;
+  /// How long the storage writer waits to gather a group commit. 0: commit
+  /// as soon as it is idle (arrivals during a commit form the next group),
+  /// which keeps acknowledgement latency at one commit.
+  std::chrono::microseconds commit_delay{250};
   /// Unix ms; defaults to the system clock.
   std::function<int64_t()> clock;
   uint64_t seed = 0; ///< 0: random ids seeded from the OS
