@@ -4,6 +4,7 @@
 // ceiling). Both run in this process on loopback.
 
 #include "bench/http_bench.hpp"
+#include "bench/transport_bench.hpp"
 
 #include "actors/orchestrator.hpp"
 #include "bench/bench_util.hpp"
@@ -237,6 +238,14 @@ int run_http(const std::vector<std::string>& args) {
   }
   double ratio
       = ceiling.tasks_per_s > 0 ? rt.tasks_per_s / ceiling.tasks_per_s : 0;
+  // Which side limits: the requests/s one worker transport instance (the
+  // library `rxon worker` uses) drives against a trivial server. The load
+  // above uses a leaner generator; if this figure is below the ceiling's
+  // request rate, a transport-driven load would be client-bound.
+  transport_bench_options topts;
+  topts.loops = static_cast<std::size_t>(o.connections);
+  topts.tasks_per_loop = 1000;
+  auto tr = transport_rps(topts);
   if (o.as_json) {
     std::printf(
         "{\"connections\":%d,\"seconds\":%.3f,\"tasks_per_s\":%.1f,"
@@ -244,12 +253,14 @@ int run_http(const std::vector<std::string>& args) {
         "\"ceiling_p50_us\":%.1f,\"ceiling_p99_us\":%.1f,"
         "\"ratio\":%.3f,\"cpu_s\":%.2f,\"ceiling_cpu_s\":%.2f,"
         "\"errors\":%llu,\"exhausted\":%s,"
+        "\"transport_requests_per_s\":%.1f,"
         "\"loadavg_before\":\"%s\"}\n",
         o.connections, rt.load.seconds, rt.tasks_per_s, rt.p50_us, rt.p99_us,
         ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us, ratio, rt.cpu_s,
         ceiling.cpu_s,
         static_cast<unsigned long long>(rt.load.errors + ceiling.load.errors),
-        rt.load.exhausted ? "true" : "false", load_before.c_str());
+        rt.load.exhausted ? "true" : "false", tr.requests_per_second,
+        load_before.c_str());
   } else {
     std::printf("rxon bench http: %d connections, %.1f s each, load average "
                 "before %s\n",
@@ -265,6 +276,9 @@ int run_http(const std::vector<std::string>& args) {
                 ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us,
                 ceiling.cpu_s);
     std::printf("  runtime / ceiling            %8.0f %%\n", 100 * ratio);
+    std::printf("  one worker transport drives  %8.0f requests/s (%.0f "
+                "tasks/s) against the trivial server\n",
+                tr.requests_per_second, tr.requests_per_second / 2);
   }
   return rt.load.errors + ceiling.load.errors == 0 ? 0 : 1;
 }
