@@ -221,34 +221,46 @@ result<identity> router::authorize_websocket(const http_request& req,
   return admit(req, worker_id, message_kind::websocket);
 }
 
-void router::worker_register(http_request& req, reply done) {
+template <class T>
+result<router::admitted<T>> router::admit_body(const http_request& req,
+                                               message_kind kind) {
   auto body = parse_body(req);
   if (!body)
-    return done(error_response(body.error()));
+    return body.error();
   std::string_view hint = req.worker_id;
   if (hint.empty())
     hint = body_worker_id(*body);
-  auto who = admit(req, hint, message_kind::register_worker);
+  auto who = admit(req, hint, kind);
   if (!who)
-    return done(error_response(who.error()));
-  auto reg = from_json<worker_registration>(*body);
-  if (!reg)
-    return done(error_response(reg.error()));
-  if (!is_valid_identifier(reg->worker_id))
+    return who.error();
+  auto msg = from_json<T>(*body);
+  if (!msg)
+    return msg.error();
+  return admitted<T>{std::move(*who), std::move(*body), std::move(*msg)};
+}
+
+void router::worker_register(http_request& req, reply done) {
+  auto in = admit_body<worker_registration>(req, message_kind::register_worker);
+  if (!in)
+    return done(error_response(in.error()));
+  auto& who = in->who;
+  auto& body = in->body;
+  auto& reg = in->msg;
+  if (!is_valid_identifier(reg.worker_id))
     return done(
         error_response({errc::invalid_value, "worker_id: invalid identifier"}));
-  if (reg->worker_id != who->worker_id)
+  if (reg.worker_id != who.worker_id)
     return done(error_response(
-        {errc::forbidden, "worker_id: '" + reg->worker_id
+        {errc::forbidden, "worker_id: '" + reg.worker_id
                               + "' is not the authenticated worker '"
-                              + who->worker_id + "'"}));
-  if (auto ok = signatures_.check(who->worker_id, *body); !ok)
+                              + who.worker_id + "'"}));
+  if (auto ok = signatures_.check(who.worker_id, body); !ok)
     return done(error_response(ok.error()));
   std::string warning;
   if (!req.rxon_version.empty() && req.rxon_version != protocol_version)
     warning = "protocol version mismatch: worker " + req.rxon_version
               + ", orchestrator " + std::string{protocol_version};
-  api_.register_holon(std::move(*reg),
+  api_.register_holon(std::move(reg),
                       [done = std::move(done), warning](result<json::value> r) {
                         if (r && r->is_object() && !warning.empty())
                           r->as_object().set("warning", warning);
@@ -296,26 +308,20 @@ void router::worker_poll(http_request& req, const parsed_target& t,
 }
 
 void router::worker_result(http_request& req, reply done) {
-  auto body = parse_body(req);
-  if (!body)
-    return done(error_response(body.error()));
-  std::string_view hint = req.worker_id;
-  if (hint.empty())
-    hint = body_worker_id(*body);
-  auto who = admit(req, hint, message_kind::result);
-  if (!who)
-    return done(error_response(who.error()));
-  auto res = from_json<task_result>(*body);
-  if (!res)
-    return done(error_response(res.error()));
-  if (res->worker_id && *res->worker_id != who->worker_id)
+  auto in = admit_body<task_result>(req, message_kind::result);
+  if (!in)
+    return done(error_response(in.error()));
+  auto& who = in->who;
+  auto& body = in->body;
+  auto& res = in->msg;
+  if (res.worker_id && *res.worker_id != who.worker_id)
     return done(error_response(
-        {errc::forbidden, "worker_id: '" + *res->worker_id
+        {errc::forbidden, "worker_id: '" + *res.worker_id
                               + "' is not the authenticated worker '"
-                              + who->worker_id + "'"}));
-  if (auto ok = signatures_.check(who->worker_id, *body); !ok)
+                              + who.worker_id + "'"}));
+  if (auto ok = signatures_.check(who.worker_id, body); !ok)
     return done(error_response(ok.error()));
-  api_.post_result(who->worker_id, std::move(*res),
+  api_.post_result(who.worker_id, std::move(res),
                    [done = std::move(done)](result<json::value> r) {
                      done(json_or(r, "ok"));
                    });
@@ -353,26 +359,20 @@ void router::worker_heartbeat(http_request& req, const std::string& id,
 }
 
 void router::worker_event(http_request& req, reply done) {
-  auto body = parse_body(req);
-  if (!body)
-    return done(error_response(body.error()));
-  std::string_view hint = req.worker_id;
-  if (hint.empty())
-    hint = body_worker_id(*body);
-  auto who = admit(req, hint, message_kind::event);
-  if (!who)
-    return done(error_response(who.error()));
-  auto ev = from_json<rxon::worker_event>(*body);
-  if (!ev)
-    return done(error_response(ev.error()));
-  if (ev->worker_id != who->worker_id)
+  auto in = admit_body<rxon::worker_event>(req, message_kind::event);
+  if (!in)
+    return done(error_response(in.error()));
+  auto& who = in->who;
+  auto& body = in->body;
+  auto& ev = in->msg;
+  if (ev.worker_id != who.worker_id)
     return done(error_response(
-        {errc::forbidden, "worker_id: '" + ev->worker_id
+        {errc::forbidden, "worker_id: '" + ev.worker_id
                               + "' is not the authenticated worker '"
-                              + who->worker_id + "'"}));
-  if (auto ok = signatures_.check(who->worker_id, *body, event_ignore); !ok)
+                              + who.worker_id + "'"}));
+  if (auto ok = signatures_.check(who.worker_id, body, event_ignore); !ok)
     return done(error_response(ok.error()));
-  api_.post_event(who->worker_id, std::move(*ev),
+  api_.post_event(who.worker_id, std::move(ev),
                   [done = std::move(done)](result<json::value> r) {
                     done(json_or(r, "event_accepted"));
                   });

@@ -78,6 +78,17 @@ private:
   result<identity> admit(const http_request& req, std::string_view hint,
                          message_kind kind);
 
+  /// A worker message with a body: parsed, its sender admitted (the hint
+  /// is X-Worker-ID, else the body's worker_id), then decoded as T.
+  template <class T>
+  struct admitted {
+    identity who;
+    json::value body;
+    T msg;
+  };
+  template <class T>
+  result<admitted<T>> admit_body(const http_request& req, message_kind kind);
+
   // Client routes (router_client.cpp).
   void client(http_request& req, const parsed_target& t, route_id& route,
               reply& done);
