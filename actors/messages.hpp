@@ -30,7 +30,6 @@ using touch_atom = caf::atom_constant<caf::atom("touch")>;
 using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
 using down_atom = caf::atom_constant<caf::atom("holondown")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
-using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 

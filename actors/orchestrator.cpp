@@ -205,7 +205,7 @@ void orchestrator::flush() {
   // Let the dispatcher hand its pending changes to the writer first.
   std::promise<void> done;
   caf::anon_send(impl_->dispatcher,
-                 metrics_msg{[&done](result<std::string>) { done.set_value(); }});
+                 stats_msg{[&done](result<dispatch_stats>) { done.set_value(); }});
   run_until_idle();
   done.get_future().wait();
   impl_->writer->flush();

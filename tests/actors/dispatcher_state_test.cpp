@@ -525,7 +525,8 @@ TEST_CASE("restored leased tasks come back pending") {
   CHECK(p->task_id == "t1");
 }
 
-TEST_CASE("dispatch cost does not depend on the number of idle holons") {
+TEST_CASE("a new task passes over a large pool of idle holons that cannot "
+          "take it and reaches the one that can") {
   // 20k parked holons of one profile without the skill's resources, and
   // one that matches: the new task must reach the matching one at once.
   fixture f;

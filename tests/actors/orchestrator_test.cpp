@@ -4,6 +4,7 @@
 
 #include "storage/store.hpp"
 #include "support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -19,22 +20,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed afterwards.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    path = std::filesystem::temp_directory_path()
-           / ("rxon-actors-" + std::to_string(::getpid()) + "-"
-              + std::to_string(counter()++));
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() { std::filesystem::remove_all(path); }
-  std::string db() const { return (path / "rxon.db").string(); }
-  static int& counter() {
-    static int n = 0;
-    return n;
-  }
-};
 
 /// Calls `f(callback)` and waits (bounded) for the callback's result.
 template <class T, class F>
@@ -94,7 +79,7 @@ std::string job_status(orchestrator& o, const std::string& job_id) {
 TEST_CASE("the whole lifecycle runs through the actors and the store") {
   temp_dir dir;
   orchestrator_options opts;
-  opts.db_path = dir.db();
+  opts.db_path = dir.file("rxon.db");
   auto o = start(opts);
   register_holon(*o, holon_reg("w1", {"echo"}));
   auto ack = submit(*o, {task("echo"), task("echo")});
@@ -109,7 +94,7 @@ TEST_CASE("the whole lifecycle runs through the actors and the store") {
   CHECK(job_status(*o, ack.job_id) == "finished");
   o->flush();
   // The store saw every change.
-  auto store = storage::open_sqlite_store({dir.db()});
+  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
   REQUIRE(store);
   auto counts = (*store)->task_counts();
   REQUIRE(counts);
@@ -213,7 +198,7 @@ TEST_CASE("sub-orchestrators supervise their holons: the holarchy has its "
 TEST_CASE("unfinished tasks survive a restart of the orchestrator") {
   temp_dir dir;
   orchestrator_options opts;
-  opts.db_path = dir.db();
+  opts.db_path = dir.file("rxon.db");
   std::string done_id;
   job_ack ack;
   {
@@ -244,7 +229,7 @@ TEST_CASE("unfinished tasks survive a restart of the orchestrator") {
 TEST_CASE("finished jobs are answered from the store once evicted") {
   temp_dir dir;
   orchestrator_options opts;
-  opts.db_path = dir.db();
+  opts.db_path = dir.file("rxon.db");
   opts.dispatch.retain_terminal = 1;
   auto o = start(opts);
   register_holon(*o, holon_reg("w1", {"echo"}));

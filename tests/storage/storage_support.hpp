@@ -3,6 +3,7 @@
 // Shared helpers of the storage tests: a temp dir and record makers.
 
 #include "storage/records.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,32 +11,15 @@
 
 namespace rxon::storage::test {
 
-/// A fresh directory under the system temp dir, removed with its contents.
-class temp_dir {
-public:
-  temp_dir() {
-    std::string tmpl
-        = (std::filesystem::temp_directory_path() / "rxon-storage-XXXXXX")
-              .string();
-    if (::mkdtemp(tmpl.data()) != nullptr)
-      path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    if (!path_.empty())
-      std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
+using rxon::test::temp_dir;
 
-  bool ok() const { return !path_.empty(); }
-  std::string file(const std::string& name) const {
-    return (path_ / name).string();
-  }
-
-private:
-  std::filesystem::path path_;
-};
+/// "t<i>". Built by appending: GCC 12 warns falsely (-Wrestrict, PR105329)
+/// on "literal" + std::string once inlined.
+inline std::string task_id_of(int i) {
+  std::string id = "t";
+  id += std::to_string(i);
+  return id;
+}
 
 inline job_record make_job(std::string id, std::string owner = "alice",
                            int64_t created_ms = 1000) {

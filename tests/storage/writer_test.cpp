@@ -36,7 +36,7 @@ TEST_CASE("ten thousand submits from two threads share few commits") {
     w.submit({.jobs = {make_job("job-1")}});
     auto produce = [&](int base) {
       for (int i = base; i < base + per_thread; ++i)
-        w.submit({.tasks = {make_task("t" + std::to_string(i))}},
+        w.submit({.tasks = {make_task(task_id_of(i))}},
                  [&, i](const status& st) {
                    calls[i].fetch_add(1);
                    if (!st)
@@ -74,7 +74,7 @@ TEST_CASE("each callback runs after its data is readable elsewhere") {
     writer w{open_file(dir), {.max_delay = 500us, .max_changes = 64}};
     w.submit({.jobs = {make_job("job-1")}});
     for (int i = 0; i < 300; ++i) {
-      auto t = make_task("t" + std::to_string(i));
+      auto t = make_task(task_id_of(i));
       w.submit({.tasks = {t}}, [&, i, t](const status& st) {
         CHECK(st.has_value());
         seen.push_back(i);
@@ -95,7 +95,7 @@ TEST_CASE("a read sees every earlier submission") {
   writer w{open_file(dir), {.max_delay = 50ms}};
   w.submit({.jobs = {make_job("job-1")}});
   for (int i = 0; i < 100; ++i)
-    w.submit({.tasks = {make_task("t" + std::to_string(i))}});
+    w.submit({.tasks = {make_task(task_id_of(i))}});
   std::size_t n = 0;
   std::atomic<bool> done{false};
   w.read([&](store& st) {
@@ -116,7 +116,7 @@ TEST_CASE("the destructor commits everything pending") {
     writer w{open_file(dir), {.max_delay = 10s, .max_changes = 1 << 20}};
     w.submit({.jobs = {make_job("job-1")}});
     for (int i = 0; i < 500; ++i)
-      w.submit({.tasks = {make_task("t" + std::to_string(i))}},
+      w.submit({.tasks = {make_task(task_id_of(i))}},
                [&](const status& st) {
                  if (st)
                    acked.fetch_add(1);
@@ -209,7 +209,7 @@ TEST_CASE("batches larger than max_changes are split into several commits") {
   writer w{open_file(dir), {.max_delay = 1s, .max_changes = 10}};
   w.submit({.jobs = {make_job("job-1")}});
   for (int i = 0; i < 40; ++i)
-    w.submit({.tasks = {make_task("t" + std::to_string(i))}});
+    w.submit({.tasks = {make_task(task_id_of(i))}});
   w.flush();
   // 41 changes in groups of at most 10: at least five transactions.
   CHECK(w.commits() >= 5);

@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
-#include <random>
 #include <spawn.h>
 #include <sstream>
 #include <sys/wait.h>
@@ -18,19 +17,6 @@ std::string rxon_binary() {
   if (const char* env = std::getenv("RXON_BINARY"); env && *env)
     return env;
   return RXON_BINARY;
-}
-
-temp_dir::temp_dir() {
-  std::random_device rd;
-  path_ = std::filesystem::temp_directory_path()
-          / ("rxon-cli-" + std::to_string(::getpid()) + "-"
-             + std::to_string(rd()));
-  std::filesystem::create_directories(path_);
-}
-
-temp_dir::~temp_dir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
 }
 
 bool wait_until(const std::function<bool()>& cond,

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include "tests/support/temp_dir.hpp"
+
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -19,18 +21,6 @@ using namespace std::chrono_literals;
 /// the compile definition).
 std::string rxon_binary();
 
-/// A fresh directory, removed with its contents.
-class temp_dir {
-public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 /// Polls `cond` every few milliseconds until it holds or `timeout` passes.
 bool wait_until(const std::function<bool()>& cond,

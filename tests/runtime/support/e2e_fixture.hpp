@@ -12,23 +12,13 @@
 
 #include <filesystem>
 #include <memory>
+#include "tests/support/temp_dir.hpp"
+
 #include <string>
 #include <thread>
 
 namespace rxon::test {
 
-/// A fresh directory under the system temp dir, removed at destruction.
-class temp_dir {
-public:
-  temp_dir();
-  ~temp_dir();
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
-private:
-  std::filesystem::path path_;
-};
 
 inline runtime::listener_options e2e_listener_options() {
   runtime::listener_options o;
