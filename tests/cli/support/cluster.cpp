@@ -4,13 +4,48 @@
 
 #include <algorithm>
 #include <csignal>
+#include <netinet/in.h>
+#include <random>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace rxon::test {
+
+namespace {
+
+/// A free loopback port below the kernel's ephemeral range (32768+ here),
+/// so a test that restarts serve on it cannot lose it to another test's
+/// bind(0) in the meantime (ctest runs suites in parallel).
+uint16_t stable_port() {
+  static std::mt19937 rng{std::random_device{}()};
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    auto port = static_cast<uint16_t>(20000 + rng() % 12000);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+      return 0;
+    int on = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    bool free
+        = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free)
+      return port;
+  }
+  return 0; // fall back to an ephemeral port
+}
+
+} // namespace
 
 int serve_process::starts_ = 0;
 
 serve_process::serve_process(const std::filesystem::path& dir, uint16_t port)
     : dir_(dir) {
+  if (port == 0)
+    port = stable_port();
   auto name = "serve-" + std::to_string(++starts_);
   proc_ = std::make_unique<child>(
       std::vector<std::string>{rxon_binary(), "serve", "--listen",
