@@ -59,7 +59,9 @@ void carry_out(self_ptr self, effects& fx,
       }
     }
   }
-  if (!fx.changes.empty() && st.opts.writer)
+  // With a store, even a step without changes replies through the writer:
+  // the reply reflects earlier steps' changes, so it waits for their commit.
+  if (st.opts.writer && (!fx.changes.empty() || after_commit))
     st.opts.writer->submit(std::move(fx.changes), std::move(after_commit));
   else if (after_commit)
     after_commit(status{});
@@ -147,10 +149,16 @@ void answer_client(self_ptr self, client_msg& msg) {
                     ? st.logic->job_view(msg.owner, msg.id)
                     : st.logic->task_view(msg.owner, msg.id);
       if (view) {
-        if (view->is_null())
+        if (view->is_null()) {
           msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
-        else
-          msg.done(std::move(*view));
+          return;
+        }
+        // The state in memory may be ahead of the disk: answer once what
+        // it shows is committed, so a client never sees a success that a
+        // crash could take back.
+        effects none;
+        carry_out(self, none,
+                  reply_after_commit(std::move(msg.done), std::move(*view)));
         return;
       }
       break; // not in memory: ask the store

@@ -251,3 +251,30 @@ TEST_CASE("finished jobs are answered from the store once evicted") {
   CHECK(other.error().code == errc::not_found);
   CHECK(second.task_ids.size() == 1);
 }
+
+TEST_CASE("a task view shows only what is already committed") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.file("rxon.db");
+  // A slow group commit widens the window between the change in memory and
+  // the commit on disk.
+  opts.commit_delay = 200ms;
+  auto o = start(opts);
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  auto ack = submit(*o, {task("echo")});
+  auto t = poll_once(*o, "w1");
+  REQUIRE(t);
+  o->post_result("w1", success(*t), [](result<json::value>) {});
+  auto view = await<json::value>(
+      [&](auto cb) { o->get_task("client", ack.task_ids[0], std::move(cb)); });
+  REQUIRE(view);
+  REQUIRE(view->find("state"));
+  CHECK(view->find("state")->as_string() == "success");
+  // Another connection reads the file: the success is there already.
+  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  REQUIRE(store);
+  auto rec = (*store)->task(ack.task_ids[0]);
+  REQUIRE(rec);
+  REQUIRE(rec->has_value());
+  CHECK((*rec)->state == storage::task_state::success);
+}

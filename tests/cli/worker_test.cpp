@@ -168,8 +168,8 @@ TEST_CASE("a client cancel kills a running exec task and the worker keeps "
   CHECK(*view.find("result") == json::value{json::object{{"mode", "fast"}}});
 }
 
-TEST_CASE("the worker re-registers after an orchestrator restart and "
-          "finishes new tasks") {
+TEST_CASE("the worker keeps working through an orchestrator crash and "
+          "restart") {
   temp_dir dir;
   auto serve = std::make_unique<serve_process>(dir.path());
   REQUIRE(serve->ready());
@@ -181,16 +181,42 @@ TEST_CASE("the worker re-registers after an orchestrator restart and "
   CHECK(state_of(serve->wait_state(first, terminal)) == "success");
 
   serve->crash();
-  // The worker notices the outage (poll, heartbeat and WebSocket fail).
+  // The worker notices the outage (poll, heartbeat or WebSocket fail).
   REQUIRE(w->wait_for_log("failed", 20s));
   serve = std::make_unique<serve_process>(dir.path(), port);
   REQUIRE(serve->ready());
-  REQUIRE(wait_until([&] { return count(w->err(), "registered") >= 2; }, 20s));
+  // A client saw the first task succeed, so the restart kept that.
+  CHECK(state_of(serve->task(first)) == "success");
+  // The registration survived in the store: with or without registering
+  // again, the worker takes new tasks.
   auto second = serve->submit("echo", json::object{{"round", 2}});
   auto view = serve->wait_state(second, terminal);
   CHECK(state_of(view) == "success");
   CHECK(*view.find("result") == json::value{json::object{{"round", 2}}});
   CHECK(w->wait_exit(0ms) == std::nullopt); // still running
+}
+
+TEST_CASE("the worker registers again with an orchestrator that lost its "
+          "state") {
+  temp_dir dir;
+  auto serve = std::make_unique<serve_process>(dir.path());
+  REQUIRE(serve->ready());
+  auto port = serve->port();
+  auto w = start_worker(dir.path(), serve->url(), "amnesiac", {"--echo"});
+  INFO("worker log:\n" << w->err());
+  REQUIRE(w->wait_for_log("registered", 20s));
+
+  serve->crash();
+  REQUIRE(w->wait_for_log("failed", 20s));
+  // A replacement on the same address with an empty database does not know
+  // the worker: its polls get 404 until it registers again.
+  serve = std::make_unique<serve_process>(dir.path(), port, "fresh.db");
+  REQUIRE(serve->ready());
+  REQUIRE(wait_until([&] { return count(w->err(), "registered") >= 2; }, 20s));
+  auto id = serve->submit("echo", json::object{{"round", 2}});
+  auto view = serve->wait_state(id, terminal);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"round", 2}}});
 }
 
 TEST_CASE("SIGTERM makes the worker finish its in-flight task and exit 0") {

@@ -42,7 +42,8 @@ uint16_t stable_port() {
 
 int serve_process::starts_ = 0;
 
-serve_process::serve_process(const std::filesystem::path& dir, uint16_t port)
+serve_process::serve_process(const std::filesystem::path& dir, uint16_t port,
+                             const std::string& db_name)
     : dir_(dir) {
   if (port == 0)
     port = stable_port();
@@ -50,7 +51,7 @@ serve_process::serve_process(const std::filesystem::path& dir, uint16_t port)
   proc_ = std::make_unique<child>(
       std::vector<std::string>{rxon_binary(), "serve", "--listen",
                                "127.0.0.1:" + std::to_string(port), "--db",
-                               (dir / "rxon.db").string(), "--worker-token",
+                               (dir / db_name).string(), "--worker-token",
                                worker_token, "--client-token", client_token,
                                "--rate-limits=false"},
       dir, name);

@@ -18,9 +18,10 @@ inline constexpr const char* client_token = "cli-client-token";
 
 class serve_process {
 public:
-  /// Starts `rxon serve` on `port` (0: any free port) with the DB in
-  /// `dir`, and waits until it is ready.
-  serve_process(const std::filesystem::path& dir, uint16_t port = 0);
+  /// Starts `rxon serve` on `port` (0: any free port) with the DB
+  /// `dir/db_name`, and waits until it is ready.
+  serve_process(const std::filesystem::path& dir, uint16_t port = 0,
+                const std::string& db_name = "rxon.db");
 
   bool ready() const { return port_ != 0; }
   uint16_t port() const { return port_; }
