@@ -220,10 +220,12 @@ void answer_client(self_ptr self, client_msg& msg) {
         break;
       offset += jobs->size();
       for (const auto& j : *jobs) {
-        auto tasks = store.tasks_of_job(j.job_id);
-        if (!tasks)
-          return fail(tasks.error());
-        auto counts = counts_of(*tasks);
+        auto by_state = store.task_counts_of_job(j.job_id);
+        if (!by_state)
+          return fail(by_state.error());
+        std::array<int64_t, 8> counts{};
+        for (const auto& [state, n] : *by_state)
+          counts[static_cast<size_t>(state)] = n;
         auto status = job_status_of(counts);
         if (!msg.query.status.empty() && status != msg.query.status)
           continue;

@@ -72,6 +72,14 @@ public:
   result<std::map<task_state, int64_t>> task_counts() override {
     return counts_;
   }
+  result<std::map<task_state, int64_t>>
+  task_counts_of_job(const std::string& job_id) override {
+    std::map<task_state, int64_t> out;
+    if (auto i = by_job_.find(job_id); i != by_job_.end())
+      for (const auto& key : i->second)
+        ++out[tasks_.at(key.second).state];
+    return out;
+  }
   result<std::vector<event_record>>
   events(const std::string& task_id) override {
     if (auto i = events_.find(task_id); i != events_.end())

@@ -98,6 +98,7 @@ enum stmt_id : std::size_t {
   select_jobs_of_owner,
   select_holons,
   select_task_counts,
+  select_task_counts_of_job,
   select_events,
   select_unfinished,
   stmt_count,
@@ -124,6 +125,7 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "ORDER BY created_ms DESC, job_id LIMIT ?1 OFFSET ?2",
     "SELECT " RXON_HOLON_COLUMNS " FROM holons ORDER BY holon_id",
     "SELECT state, count(*) FROM tasks GROUP BY state",
+    "SELECT state, count(*) FROM tasks WHERE job_id = ?1 GROUP BY state",
     "SELECT " RXON_EVENT_COLUMNS " FROM events WHERE task_id = ?1 ORDER BY id",
     // Written exactly as the WHERE of the partial index tasks_unfinished,
     // which SQLite then uses.
@@ -156,7 +158,14 @@ public:
   result<std::vector<holon_record>> holons() override {
     return rows(select_holons, read_holon);
   }
-  result<std::map<task_state, int64_t>> task_counts() override;
+  result<std::map<task_state, int64_t>> task_counts() override {
+    return counts(select_task_counts);
+  }
+  result<std::map<task_state, int64_t>>
+  task_counts_of_job(const std::string& job_id) override {
+    bind_text(select_task_counts_of_job, 1, job_id);
+    return counts(select_task_counts_of_job);
+  }
   result<std::vector<event_record>>
   events(const std::string& task_id) override {
     bind_text(select_events, 1, task_id);
@@ -165,6 +174,9 @@ public:
 
 private:
   sqlite3_stmt* stmt(stmt_id id) const { return stmts_[id].get(); }
+
+  /// Steps a `SELECT state, count(*) ... GROUP BY state` statement.
+  result<std::map<task_state, int64_t>> counts(stmt_id id);
 
   void bind_text(stmt_id id, int i, const std::string& s) {
     sqlite3_bind_text(stmt(id), i, s.data(), static_cast<int>(s.size()),
@@ -458,22 +470,22 @@ result<std::vector<job_record>> sqlite_store::jobs(const std::string& owner,
   return rows(id, read_job);
 }
 
-result<std::map<task_state, int64_t>> sqlite_store::task_counts() {
-  sqlite::reset_guard guard{stmt(select_task_counts)};
+result<std::map<task_state, int64_t>> sqlite_store::counts(stmt_id id) {
+  sqlite::reset_guard guard{stmt(id)};
   std::map<task_state, int64_t> out;
   for (;;) {
-    int rc = sqlite3_step(stmt(select_task_counts));
+    int rc = sqlite3_step(stmt(id));
     if (rc == SQLITE_DONE)
       return out;
     if (rc != SQLITE_ROW)
       return sqlite::fail(db_.get(), "task counts", rc);
-    auto name = sqlite::column_text(stmt(select_task_counts), 0);
+    auto name = sqlite::column_text(stmt(id), 0);
     auto state = parse_task_state(name);
     if (!state)
       return error{errc::internal,
                    "sqlite: corrupt row in tasks: state: unknown state '" + name
                        + "'"};
-    out[*state] = sqlite3_column_int64(stmt(select_task_counts), 1);
+    out[*state] = sqlite3_column_int64(stmt(id), 1);
   }
 }
 

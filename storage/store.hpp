@@ -40,6 +40,10 @@ public:
   virtual result<std::vector<holon_record>> holons() = 0;
   /// Number of tasks per state.
   virtual result<std::map<task_state, int64_t>> task_counts() = 0;
+  /// Number of tasks per state in one job, without reading the tasks
+  /// (job listings need only the counts).
+  virtual result<std::map<task_state, int64_t>>
+  task_counts_of_job(const std::string& job_id) = 0;
   virtual result<std::vector<event_record>> events(const std::string& task_id)
       = 0;
 };

@@ -233,6 +233,23 @@ TEST_CASE_TEMPLATE("task counts follow state changes", Kind, memory_kind,
                   {task_state::success, 1}});
 }
 
+TEST_CASE_TEMPLATE("task counts of one job leave other jobs out", Kind,
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  change_batch b;
+  b.jobs = {make_job("job-1"), make_job("job-2")};
+  b.tasks = {make_task("t1"), make_task("t2", "job-1", task_state::success),
+             make_task("t3", "job-2", task_state::success),
+             make_task("t4", "job-2", task_state::failure)};
+  ok(f.st->apply(b));
+  using counts = std::map<task_state, int64_t>;
+  CHECK(get(f.st->task_counts_of_job("job-1"))
+        == counts{{task_state::pending, 1}, {task_state::success, 1}});
+  CHECK(get(f.st->task_counts_of_job("job-2"))
+        == counts{{task_state::success, 1}, {task_state::failure, 1}});
+  CHECK(get(f.st->task_counts_of_job("job-3")).empty());
+}
+
 TEST_CASE_TEMPLATE("removing a holon deletes only that holon", Kind,
                    memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
