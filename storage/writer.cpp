@@ -111,15 +111,27 @@ struct writer::impl {
   }
 
   void push(item it) {
+    bool wake = false;
     {
       std::lock_guard<std::mutex> guard{mtx_};
-      if (queue_.empty())
+      // Wake the writer only when this item changes what it waits for: the
+      // first item starts the group's delay, a read or a full group ends
+      // it. Waking it for every submission would cost two context switches
+      // per change while it waits out the delay anyway.
+      if (queue_.empty()) {
         oldest_ = std::chrono::steady_clock::now();
+        wake = true;
+      }
       queued_changes_ += size_of(it.batch);
-      queued_reads_ += it.reader ? 1 : 0;
+      if (it.reader) {
+        ++queued_reads_;
+        wake = true;
+      }
+      wake = wake || queued_changes_ >= opts_.max_changes;
       queue_.push_back(std::move(it));
     }
-    cv_.notify_one();
+    if (wake)
+      cv_.notify_one();
   }
 
   void stop() {
