@@ -17,6 +17,8 @@ namespace {
 transport_options transport_options_of(const worker_options& o) {
   transport_options t;
   t.tls.ca_file = o.tls_ca;
+  t.tls.cert_file = o.tls_cert;
+  t.tls.key_file = o.tls_key;
   t.tls.verify_peer = !o.tls_insecure;
   // Reconnect the command channel as fast as the rest of the worker.
   t.ws_initial_delay = std::min(std::chrono::milliseconds{200}, o.max_backoff);

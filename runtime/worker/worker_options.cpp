@@ -76,6 +76,8 @@ Options:
   --grace-ms N        SIGTERM: time left to in-flight tasks (default 30000)
   --max-backoff-ms N  reconnection backoff cap (default 5000)
   --tls-ca FILE       CA bundle for https/wss
+  --tls-cert FILE     client certificate (PEM) for mTLS, with --tls-key
+  --tls-key FILE      client private key (PEM) for mTLS
   --tls-insecure      do not verify the server certificate
   --log-format F      text | json (default text)
   --log-level L       debug | info | warn | error (default info)
@@ -167,6 +169,10 @@ result<worker_options> parse_worker_args(const std::vector<std::string>& args) {
       o.poll_timeout_s = *s;
     } else if (flag == "tls-ca") {
       o.tls_ca = value;
+    } else if (flag == "tls-cert") {
+      o.tls_cert = value;
+    } else if (flag == "tls-key") {
+      o.tls_key = value;
     } else if (flag == "log-format") {
       if (value != "text" && value != "json")
         return bad(flag, "expected text or json");
@@ -186,6 +192,9 @@ result<worker_options> parse_worker_args(const std::vector<std::string>& args) {
     return bad("id", "required");
   if (o.token.empty())
     return bad("token", "required");
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    return error{errc::invalid_value,
+                 "--tls-cert and --tls-key go together (mTLS)"};
   if (modes != 1)
     return error{errc::invalid_value,
                  "exactly one of --exec, --echo or --sleep-ms is required"};

@@ -40,6 +40,9 @@ struct worker_options {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string tls_ca;
+  /// Client certificate chain and key (PEM) for mTLS: both or neither.
+  std::string tls_cert;
+  std::string tls_key;
   bool tls_insecure = false;
 };
 

@@ -2,6 +2,7 @@
 // processes over loopback.
 
 #include "tests/cli/support/cluster.hpp"
+#include "tests/runtime/support/test_certs.hpp"
 
 #include <doctest/doctest.h>
 
@@ -260,4 +261,47 @@ TEST_CASE("SIGTERM past the grace period returns the task as a transient "
   CHECK(w->err().find("TRANSIENT_ERROR: task interrupted: worker shutting "
                       "down")
         != std::string::npos);
+}
+
+TEST_CASE("the worker authenticates with its client certificate over mTLS") {
+  temp_dir dir;
+  auto pki = make_test_pki();
+  auto [tester_cert, tester_key] = pki->client("tester");
+  serve_config cfg;
+  // mtls-only: the worker token is ignored, only the certificate counts.
+  cfg.flags = {"--tls-cert",    pki->server_cert, "--tls-key",
+               pki->server_key, "--tls-ca",        pki->ca_cert,
+               "--require-client-cert", "--auth-mode", "mtls-only"};
+  cfg.tls = tls_client_files{pki->ca_cert, tester_cert, tester_key};
+  serve_process serve{dir.path(), cfg};
+  REQUIRE(serve.ready());
+  auto [cert, key] = pki->client("secure-1");
+  auto w = start_worker(dir.path(), serve.url(), "secure-1",
+                        {"--echo", "--tls-ca", pki->ca_cert, "--tls-cert",
+                         cert, "--tls-key", key});
+  INFO("worker log:\n" << w->err());
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto id = serve.submit("echo", json::object{{"secure", true}});
+  auto view = serve.wait_state(id, terminal);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"secure", true}}});
+  CHECK(*view.find("worker_id") == json::value{"secure-1"});
+
+  // Without a certificate the handshake fails: the worker never registers.
+  auto bare = start_worker(dir.path(), serve.url(), "bare",
+                           {"--echo", "--tls-ca", pki->ca_cert});
+  REQUIRE(bare->wait_for_log("fail", 20s));
+  CHECK(bare->err().find("registered") == std::string::npos);
+}
+
+TEST_CASE("worker TLS flags are checked") {
+  temp_dir dir;
+  std::optional<int> rc;
+  auto p = run_rxon(dir.path(), "tls-flags",
+                    {"worker", "--url", "https://127.0.0.1:1", "--id", "w",
+                     "--token", "t", "--echo", "--tls-cert", "c.pem"},
+                    rc);
+  REQUIRE(rc.has_value());
+  CHECK(*rc != 0);
+  CHECK(p->err().find("--tls-key") != std::string::npos);
 }

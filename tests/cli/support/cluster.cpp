@@ -44,27 +44,39 @@ int serve_process::starts_ = 0;
 
 serve_process::serve_process(const std::filesystem::path& dir, uint16_t port,
                              const std::string& db_name)
-    : dir_(dir) {
-  if (port == 0)
-    port = stable_port();
+    : serve_process(dir, serve_config{port, db_name, {}, std::nullopt}) {}
+
+serve_process::serve_process(const std::filesystem::path& dir,
+                             serve_config cfg)
+    : dir_(dir), tls_(std::move(cfg.tls)) {
+  auto port = cfg.port == 0 ? stable_port() : cfg.port;
   auto name = "serve-" + std::to_string(++starts_);
-  proc_ = std::make_unique<child>(
-      std::vector<std::string>{rxon_binary(), "serve", "--listen",
-                               "127.0.0.1:" + std::to_string(port), "--db",
-                               (dir / db_name).string(), "--worker-token",
-                               worker_token, "--client-token", client_token,
-                               "--rate-limits=false"},
-      dir, name);
-  const std::string marker = "url=http://127.0.0.1:";
-  if (!proc_->wait_for_log(marker, 20s))
+  std::vector<std::string> argv{rxon_binary(),
+                                "serve",
+                                "--listen",
+                                "127.0.0.1:" + std::to_string(port),
+                                "--db",
+                                (dir / cfg.db_name).string(),
+                                "--worker-token",
+                                worker_token,
+                                "--client-token",
+                                client_token,
+                                "--rate-limits=false"};
+  argv.insert(argv.end(), cfg.flags.begin(), cfg.flags.end());
+  proc_ = std::make_unique<child>(argv, dir, name);
+  const std::string marker = "://127.0.0.1:";
+  if (!proc_->wait_for_log("url=http", 20s))
     return;
   auto log = proc_->err();
-  auto at = log.find(marker) + marker.size();
-  port_ = static_cast<uint16_t>(std::stoi(log.substr(at)));
+  auto at = log.find(marker, log.find("url=http"));
+  if (at == std::string::npos)
+    return;
+  port_ = static_cast<uint16_t>(std::stoi(log.substr(at + marker.size())));
 }
 
 std::string serve_process::url() const {
-  return "http://127.0.0.1:" + std::to_string(port_);
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:")
+         + std::to_string(port_);
 }
 
 void serve_process::crash() {
@@ -75,7 +87,7 @@ void serve_process::crash() {
 std::string serve_process::submit(const std::string& type,
                                   const json::value& params,
                                   const json::value& requirements) {
-  http_client c{port_};
+  http_client c{port_, tls_};
   json::object task{{"type", type}, {"params", params}};
   if (!requirements.is_null())
     task.set("requirements", requirements);
@@ -88,7 +100,7 @@ std::string serve_process::submit(const std::string& type,
 }
 
 json::value serve_process::task(const std::string& id) {
-  http_client c{port_};
+  http_client c{port_, tls_};
   auto r = c.request("GET", "/api/v1/tasks/" + id, {},
                      {{"X-Client-Token", client_token}});
   return r.status == 200 ? r.json() : json::value{};
@@ -111,7 +123,7 @@ json::value serve_process::wait_state(const std::string& id,
 }
 
 int serve_process::cancel(const std::string& id) {
-  http_client c{port_};
+  http_client c{port_, tls_};
   return c
       .request("POST", "/api/v1/tasks/" + id + "/cancel", {},
                {{"X-Client-Token", client_token}})

@@ -5,9 +5,11 @@
 
 #include "protocol/json.hpp"
 #include "tests/cli/support/process.hpp"
+#include "tests/runtime/support/test_client.hpp"
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,8 +18,18 @@ namespace rxon::test {
 inline constexpr const char* worker_token = "cli-worker-token";
 inline constexpr const char* client_token = "cli-client-token";
 
+/// How to start `rxon serve` beyond the defaults.
+struct serve_config {
+  uint16_t port = 0; ///< 0: any free port
+  std::string db_name = "rxon.db";
+  std::vector<std::string> flags; ///< extra flags, e.g. TLS
+  /// Set when serve speaks TLS: how the test's own client connects.
+  std::optional<tls_client_files> tls;
+};
+
 class serve_process {
 public:
+  serve_process(const std::filesystem::path& dir, serve_config cfg);
   /// Starts `rxon serve` on `port` (0: any free port) with the DB
   /// `dir/db_name`, and waits until it is ready.
   serve_process(const std::filesystem::path& dir, uint16_t port = 0,
@@ -25,6 +37,7 @@ public:
 
   bool ready() const { return port_ != 0; }
   uint16_t port() const { return port_; }
+  /// http://127.0.0.1:PORT, or https:// with TLS.
   std::string url() const;
   child& proc() { return *proc_; }
   /// SIGKILL, no drain: a crash.
@@ -45,6 +58,7 @@ public:
 private:
   std::filesystem::path dir_;
   uint16_t port_ = 0;
+  std::optional<tls_client_files> tls_;
   std::unique_ptr<child> proc_;
   static int starts_;
 };
