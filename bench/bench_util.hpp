@@ -19,7 +19,11 @@ struct report {
   double tasks_per_s = 0;
   double p50_us = 0;
   double p99_us = 0;
+  /// Marginal resident memory per holon: RSS growth over the second half
+  /// of the registrations, once allocators, caches and threads are warm.
   double bytes_per_holon = 0;
+  /// RSS growth over all registrations, fixed costs included.
+  int64_t rss_growth_bytes = 0;
   int64_t dispatched = -1;
   int64_t commits = -1; ///< group commits (durable only)
   int64_t polls = -1;   ///< polls answered (in-memory only)
@@ -33,6 +37,16 @@ inline int64_t resident_bytes() {
   int64_t resident = 0;
   in >> size >> resident;
   return resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// Fills bytes_per_holon and rss_growth_bytes from the RSS before, after
+/// half and after all of `holons` registrations.
+inline void fill_memory(report& r, int holons, int64_t before, int64_t half,
+                        int64_t after) {
+  r.rss_growth_bytes = after - before;
+  auto second = holons - holons / 2;
+  r.bytes_per_holon
+      = second > 0 ? static_cast<double>(after - half) / second : 0;
 }
 
 inline void fill_percentiles(report& r, std::vector<double>& samples) {
@@ -54,10 +68,12 @@ inline void print_report(const report& r, bool as_json) {
     std::printf(
         "{\"holons\":%d,\"tasks\":%d,\"durable\":%s,"
         "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-        "\"bytes_per_holon\":%.1f,\"dispatched\":%lld,"
+        "\"bytes_per_holon\":%.1f,\"rss_growth_bytes\":%lld,"
+        "\"dispatched\":%lld,"
         "\"polls\":%lld,\"commits\":%lld,\"timed\":\"%s\"%s%s%s}\n",
         r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
         r.p50_us, r.p99_us, r.bytes_per_holon,
+        static_cast<long long>(r.rss_growth_bytes),
         static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
         static_cast<long long>(r.commits),
         r.durable ? "submit+poll+result+commit per task"
@@ -74,7 +90,9 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  tasks/s          %.0f\n", r.tasks_per_s);
   std::printf("  latency p50      %.2f us\n", r.p50_us);
   std::printf("  latency p99      %.2f us\n", r.p99_us);
-  std::printf("  bytes per holon  %.0f\n", r.bytes_per_holon);
+  std::printf("  bytes per holon  %.0f (marginal; all registrations: %lld "
+              "bytes)\n",
+              r.bytes_per_holon, static_cast<long long>(r.rss_growth_bytes));
   if (r.polls >= 0)
     std::printf("  polls            %lld (timed: poll = match + deliver)\n",
                 static_cast<long long>(r.polls));

@@ -6,17 +6,18 @@
 // Timed: holons poll round robin (timeout 0) until every task is handed
 // out; each poll is dispatcher_state::poll = best_task_for + deliver (task
 // payload built, lease recorded). tasks_per_s = dispatched / wall time of
-// that loop; p50/p99 are per poll; bytes_per_holon is the RSS growth of
-// add_holon. No results are posted.
+// that loop; p50/p99 are per poll; bytes_per_holon is the RSS growth per
+// add_holon over the second half of the holons. No results are posted.
 //
 // With --durable: the full lifecycle through the actor runtime with SQLite
 // (WAL, synchronous=NORMAL): N holons register (one holon actor each; at
 // most 1024 registrations in flight), bytes_per_holon = RSS growth over
-// registration. Timed: M tasks are submitted in jobs of 1000 at once, and
-// one worker loop per active holon (min(N, 2048)) polls, posts the result
-// and waits for its commit before polling again (a single-slot worker).
-// tasks_per_s = results committed / wall time; p50/p99 = poll to result
-// commit per task.
+// the second half of the registrations (the first half warms allocators,
+// caches and threads; rss_growth_bytes has the total). Timed: M tasks are
+// submitted in jobs of 1000 at once, and one worker loop per active holon
+// (min(N, 2048)) polls, posts the result and waits for its commit before
+// polling again (a single-slot worker). tasks_per_s = results committed / wall
+// time; p50/p99 = poll to result commit per task.
 
 #include "bench/dispatch_bench.hpp"
 
@@ -106,8 +107,12 @@ report run_memory(int holons, int tasks) {
   std::mt19937_64 rng{11};
   int64_t now = 1'700'000'000'000;
   auto rss_before = resident_bytes();
-  for (int i = 0; i < holons; ++i)
+  int64_t rss_half = rss_before;
+  for (int i = 0; i < holons; ++i) {
+    if (i == holons / 2)
+      rss_half = resident_bytes();
     d.add_holon(make_holon(i), now);
+  }
   auto rss_after = resident_bytes();
   // Untimed: the whole workload waits in the pending queues.
   for (int sent = 0; sent < tasks;) {
@@ -159,8 +164,7 @@ report run_memory(int holons, int tasks) {
   out.polls = polls;
   out.tasks_per_s = static_cast<double>(out.dispatched) / secs;
   fill_percentiles(out, lat);
-  out.bytes_per_holon
-      = holons > 0 ? static_cast<double>(rss_after - rss_before) / holons : 0;
+  fill_memory(out, holons, rss_before, rss_half, rss_after);
   if (out.dispatched < tasks)
     out.error = "not every task was dispatched";
   return out;
@@ -187,16 +191,17 @@ report run_durable(int holons, int tasks) {
   }
   auto& o = **started;
   auto rss_before = resident_bytes();
-  {
-    // Holons arrive with at most 1024 registrations in flight (each is
-    // acknowledged after its commit), not all at once: a burst of 100k
-    // queued registrations would measure the mailbox, not the holons.
+  int64_t rss_half = rss_before;
+  // Holons arrive with at most 1024 registrations in flight (each is
+  // acknowledged after its commit), not all at once: a burst of 100k queued
+  // registrations would measure the mailbox, not the holons.
+  auto register_range = [&](int from, int to) {
     constexpr int window = 1024;
     std::mutex mtx;
     std::condition_variable cv;
     int in_flight = 0;
     int acked = 0;
-    for (int i = 0; i < holons; ++i) {
+    for (int i = from; i < to; ++i) {
       {
         std::unique_lock<std::mutex> lock{mtx};
         cv.wait(lock, [&] { return in_flight < window; });
@@ -210,8 +215,12 @@ report run_durable(int holons, int tasks) {
       });
     }
     std::unique_lock<std::mutex> lock{mtx};
-    cv.wait(lock, [&] { return acked == holons; });
-  }
+    cv.wait(lock, [&] { return acked == to - from; });
+  };
+  register_range(0, holons / 2);
+  o.flush();
+  rss_half = resident_bytes();
+  register_range(holons / 2, holons);
   o.flush();
   auto rss_after = resident_bytes();
   const int active = std::min(holons, 2048);
@@ -292,8 +301,7 @@ report run_durable(int holons, int tasks) {
     std::lock_guard<std::mutex> g{lat_mtx};
     fill_percentiles(out, lat);
   }
-  out.bytes_per_holon
-      = holons > 0 ? static_cast<double>(rss_after - rss_before) / holons : 0;
+  fill_memory(out, holons, rss_before, rss_half, rss_after);
   started->reset();
   std::filesystem::remove_all(dir);
   return out;
