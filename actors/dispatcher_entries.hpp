@@ -40,6 +40,9 @@ struct dispatcher_state::holon_entry {
   std::vector<task_entry*> leases;
   std::vector<std::string> hot;
   std::vector<std::string> pending_cancels; ///< reported in the next heartbeat
+  /// Its parked polls (a handful at most): removing the holon answers them
+  /// without a scan over every parked poll.
+  std::vector<poll_id> parked;
   std::string skills_hash;
   std::string status = "idle";
   int64_t registered_ms = 0;

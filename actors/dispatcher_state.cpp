@@ -152,11 +152,11 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
   if (!holons_.count(id))
     return;
   requeue_leases(id, now, fx);
-  for (auto& [pid, p] : parked_)
-    if (p->holon == id)
-      fx.answers.push_back({pid, std::optional<task_payload>{}});
-  std::erase_if(parked_,
-                [&](const auto& kv) { return kv.second->holon == id; });
+  auto& h = *holons_.at(id);
+  for (auto pid : h.parked) {
+    fx.answers.push_back({pid, std::optional<task_payload>{}});
+    parked_.erase(pid);
+  }
   holons_.erase(id);
 }
 
@@ -469,6 +469,7 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
   p->expires_ms = now + timeout;
   poll_timers_.push({p->expires_ms, id});
   parked_.emplace(id, std::move(p));
+  h.parked.push_back(id);
   if (h.reputation < cfg_.reputation_floor)
     return; // waits out its timeout: no tasks below the floor
   const auto& prof = profiles_.profile(h.profile);
@@ -488,7 +489,11 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
 
 void dispatcher_state::unpark(poll_id id) {
   // Queue entries of this id become stale and are skipped lazily.
-  parked_.erase(id);
+  auto p = parked_.find(id);
+  if (p == parked_.end())
+    return;
+  std::erase(p->second->h->parked, id);
+  parked_.erase(p);
 }
 
 void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
@@ -526,8 +531,10 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
 
 void dispatcher_state::drain(effects& fx) {
   draining_ = true;
-  for (auto& [id, p] : parked_)
+  for (auto& [id, p] : parked_) {
     fx.answers.push_back({id, std::optional<task_payload>{}});
+    p->h->parked.clear();
+  }
   parked_.clear();
 }
 

@@ -264,6 +264,29 @@ TEST_CASE("a lost holon's leased tasks go back to the queue") {
   CHECK(f.take("b"));
 }
 
+TEST_CASE("removing a holon answers its own parked polls and no others") {
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  f.add(holon_reg("b", {"echo"}));
+  auto a1 = f.poll("a", 30'000);
+  auto b1 = f.poll("b", 30'000);
+  auto a2 = f.poll("a", 30'000);
+  CHECK(f.d->stats().parked_polls == 3);
+  effects fx;
+  f.d->remove_holon("a", f.now, fx);
+  std::vector<poll_id> answered;
+  for (const auto& a : fx.answers) {
+    answered.push_back(a.id);
+    REQUIRE(a.outcome);
+    CHECK_FALSE(a.outcome->has_value()); // empty: no task
+  }
+  CHECK(answered == std::vector<poll_id>{a1, a2});
+  CHECK(f.d->stats().parked_polls == 1);
+  // b's poll still gets the next task.
+  f.submit({task("echo")});
+  CHECK(delivered(f.last, b1));
+}
+
 TEST_CASE("a duplicate result completes the task once") {
   fixture f;
   f.add(holon_reg("a", {"echo"}));
