@@ -47,6 +47,9 @@ void carry_out(self_ptr self, effects& fx,
   for (auto& c : fx.commands)
     if (auto s = st.sinks.find(c.holon_id); s != st.sinks.end())
       s->second.sink(c.command);
+  if (st.opts.observer)
+    for (auto& n : fx.notices)
+      st.opts.observer(std::move(n));
   if (!fx.touched.empty()) {
     auto now = now_of(self);
     // A touch per quarter TTL is enough to keep a holon alive.
@@ -156,11 +159,15 @@ void answer_client(self_ptr self, client_msg& msg) {
       break; // not in memory: ask the store
     }
     case client_msg::list_jobs:
+    case client_msg::task_events:
       break;
   }
   if (!st.opts.writer) {
     if (msg.kind == client_msg::list_jobs)
       msg.done(json::value{json::object{{"jobs", json::array{}}}});
+    else if (msg.kind == client_msg::task_events)
+      msg.done(error{errc::unavailable,
+                     "task events are kept only with a durable store (--db)"});
     else
       msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
     return;
@@ -174,6 +181,8 @@ void answer_client(self_ptr self, client_msg& msg) {
         ++counts[static_cast<size_t>(t.state)];
       return counts;
     };
+    if (msg.kind == client_msg::task_events)
+      return msg.done(task_events_json(store, msg.owner, msg.id));
     if (msg.kind == client_msg::get_task) {
       auto t = store.task(msg.id);
       if (!t)
@@ -372,6 +381,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       msg.done(prometheus_text(self->state.logic->stats()));
     },
     [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
+    [self](subtree_msg& msg) {
+      msg.done(self->state.logic->subtree(msg.known_version));
+    },
     [self](drain_atom) {
       effects fx;
       self->state.logic->drain(fx);

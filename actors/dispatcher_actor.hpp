@@ -20,6 +20,9 @@ struct dispatcher_options {
   std::function<int64_t()> clock; ///< Unix ms; injectable for tests
   storage::writer* writer = nullptr; ///< null: in-memory only
   uint64_t seed = 0;
+  /// Receives the notices of watched jobs (dispatch.watch_owner), on the
+  /// actor's thread: it must not block.
+  std::function<void(task_notice&&)> observer;
 };
 
 /// The actor half of the dispatcher: unpacks messages, calls

@@ -117,6 +117,9 @@ void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
   h.last_seen_ms = now;
   h.last_touch_ms = now; // registering restarts the holon's TTL
   h.status = "idle";
+  h.capacity = capacity_of(reg);
+  h.orchestrator = reg.worker_type == orchestrator_worker_type;
+  ++holons_version_;
 }
 
 void dispatcher_state::touch(holon_entry& h, int64_t now, effects& fx) {
@@ -153,11 +156,14 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
     return;
   requeue_leases(id, now, fx);
   for (auto& [pid, p] : parked_)
-    if (p->holon == id)
+    if (p->holon == id) {
       fx.answers.push_back({pid, std::optional<task_payload>{}});
+      forget_parked(*p);
+    }
   std::erase_if(parked_,
                 [&](const auto& kv) { return kv.second->holon == id; });
   holons_.erase(id);
+  ++holons_version_;
 }
 
 bool dispatcher_state::has_holon(const std::string& id) const {
@@ -194,6 +200,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   job->rec.owner = spec.owner;
   job->rec.metadata = spec.metadata;
   job->rec.created_ms = now;
+  job->watched = !cfg_.watch_owner.empty() && spec.owner == cfg_.watch_owner;
   fx.changes.jobs.push_back(job->rec);
   auto& j = *job;
   jobs_.emplace(ack.job_id, std::move(job));
@@ -418,6 +425,21 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   if (t.rec.deadline_ms)
     p.deadline = *t.rec.deadline_ms / 1000;
   p.timestamp = now / 1000;
+  if (h.orchestrator) {
+    // The payload has no requirements field: a sub-orchestrator gets them
+    // here so that it places the task on a leaf that satisfies them.
+    json::object m;
+    if (!t.rec.requirements.is_null())
+      m.set("rxon.requirements", t.rec.requirements);
+    if (!t.rec.skill.is_null())
+      m.set("rxon.skill", t.rec.skill);
+    if (t.rec.max_cost)
+      m.set("rxon.max_cost", *t.rec.max_cost);
+    if (!m.empty())
+      p.metadata = std::move(m);
+  }
+  if (t.job->watched)
+    notify(t, task_notice::kind::assigned, fx);
   ++dispatched_;
 }
 
@@ -468,6 +490,7 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
   p->h = &h;
   p->expires_ms = now + timeout;
   poll_timers_.push({p->expires_ms, id});
+  auto& poll = *p;
   parked_.emplace(id, std::move(p));
   if (h.reputation < cfg_.reputation_floor)
     return; // waits out its timeout: no tasks below the floor
@@ -483,12 +506,29 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
                || contains(h.hot, skill.name);
     auto& lists = waiting_[skill.name][h.profile];
     (hot ? lists.hot : lists.cold).push_back(id);
+    poll.counted.push_back(skill.name);
+    ++idle_by_skill_[skill.name];
   }
+  if (!poll.counted.empty())
+    ++idle_polls_;
+}
+
+void dispatcher_state::forget_parked(parked_poll& p) {
+  for (auto name : p.counted)
+    if (auto i = idle_by_skill_.find(name);
+        i != idle_by_skill_.end() && --i->second <= 0)
+      idle_by_skill_.erase(i);
+  if (!p.counted.empty())
+    --idle_polls_;
+  p.counted.clear();
 }
 
 void dispatcher_state::unpark(poll_id id) {
   // Queue entries of this id become stale and are skipped lazily.
-  parked_.erase(id);
+  if (auto p = parked_.find(id); p != parked_.end()) {
+    forget_parked(*p->second);
+    parked_.erase(p);
+  }
 }
 
 void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
@@ -529,6 +569,8 @@ void dispatcher_state::drain(effects& fx) {
   for (auto& [id, p] : parked_)
     fx.answers.push_back({id, std::optional<task_payload>{}});
   parked_.clear();
+  idle_by_skill_.clear();
+  idle_polls_ = 0;
 }
 
 void dispatcher_state::cancel_poll(poll_id id) {

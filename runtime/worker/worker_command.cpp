@@ -1,6 +1,7 @@
 #include "runtime/worker/worker_command.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/peer_link.hpp"
 #include "runtime/transport/blocking_transport.hpp"
 #include "runtime/worker/worker.hpp"
 
@@ -11,29 +12,6 @@
 #include <thread>
 
 namespace rxon::runtime {
-
-namespace {
-
-transport_options transport_options_of(const worker_options& o) {
-  transport_options t;
-  t.tls.ca_file = o.tls_ca;
-  t.tls.verify_peer = !o.tls_insecure;
-  // Reconnect the command channel as fast as the rest of the worker.
-  t.ws_initial_delay = std::min(std::chrono::milliseconds{200}, o.max_backoff);
-  t.ws_max_delay = o.max_backoff;
-  t.request_timeout = std::chrono::milliseconds{30000};
-  t.connect_timeout = std::chrono::milliseconds{5000};
-  t.log = [](log_level l, std::string_view line) {
-    auto lvl = l == log_level::debug     ? log::level::debug
-               : l == log_level::info    ? log::level::info
-               : l == log_level::warning ? log::level::warn
-                                         : log::level::error;
-    log::write(lvl, line, {{"component", "transport"}});
-  };
-  return t;
-}
-
-} // namespace
 
 int run_worker(const std::vector<std::string>& args) {
   for (const auto& a : args)
@@ -60,7 +38,8 @@ int run_worker(const std::vector<std::string>& args) {
   std::signal(SIGPIPE, SIG_IGN);
 
   auto transport = blocking_transport::create(
-      opts.url, opts.worker_id, opts.token, transport_options_of(opts));
+      opts.url, opts.worker_id, opts.token,
+      peer_transport_options(opts.tls_ca, opts.tls_insecure, opts.max_backoff));
   if (!transport) {
     std::cerr << "rxon worker: " << transport.error().message << "\n";
     return 2;
