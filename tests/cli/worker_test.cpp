@@ -1,7 +1,7 @@
 // `rxon worker` against the project's own `rxon serve`, both as real
 // processes over loopback.
 
-#include "tests/cli/support/cluster.hpp"
+#include "tests/support/cluster.hpp"
 
 #include <doctest/doctest.h>
 

@@ -4,7 +4,7 @@
 // client-API helpers and `rxon worker` launchers for the CLI tests.
 
 #include "protocol/json.hpp"
-#include "tests/cli/support/process.hpp"
+#include "tests/support/process.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -19,8 +19,9 @@ inline constexpr const char* client_token = "cli-client-token";
 class serve_process {
 public:
   /// Starts `rxon serve` on `port` (0: any free port) with the DB in
-  /// `dir`, and waits until it is ready.
-  serve_process(const std::filesystem::path& dir, uint16_t port = 0);
+  /// `dir` and the `extra` flags, and waits until it is ready.
+  serve_process(const std::filesystem::path& dir, uint16_t port = 0,
+                std::vector<std::string> extra = {});
 
   bool ready() const { return port_ != 0; }
   uint16_t port() const { return port_; }
@@ -40,6 +41,10 @@ public:
                          std::chrono::milliseconds timeout = 20s);
   /// POST /api/v1/tasks/{id}/cancel; returns the HTTP status.
   int cancel(const std::string& id);
+  /// GET /api/v1/tasks/{id}/events; null when it fails.
+  json::value events(const std::string& id);
+  /// GET /api/v1/workers; null when it fails.
+  json::value workers();
 
 private:
   std::filesystem::path dir_;
@@ -47,6 +52,9 @@ private:
   std::unique_ptr<child> proc_;
   static int starts_;
 };
+
+/// A free loopback port below the ephemeral range (restartable).
+uint16_t stable_port();
 
 /// Starts `rxon worker` against `url` with id `id` and the given mode and
 /// extra flags; its logs go to `<dir>/<id>.err`.
