@@ -294,16 +294,6 @@ dispatcher_state::heartbeat(const std::string& worker_id,
   return out;
 }
 
-void dispatcher_state::notify(const task_entry& t, task_notice::kind what,
-                              effects& fx, const worker_event* ev) const {
-  auto& n = fx.notices.emplace_back();
-  n.what = what;
-  n.task = t.rec;
-  n.job_metadata = t.job->rec.metadata;
-  if (ev)
-    n.event = *ev;
-}
-
 json::value dispatcher_state::post_event(const std::string& worker_id,
                                          const worker_event& received,
                                          int64_t now, effects& fx) {

@@ -425,19 +425,8 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   if (t.rec.deadline_ms)
     p.deadline = *t.rec.deadline_ms / 1000;
   p.timestamp = now / 1000;
-  if (h.orchestrator) {
-    // The payload has no requirements field: a sub-orchestrator gets them
-    // here so that it places the task on a leaf that satisfies them.
-    json::object m;
-    if (!t.rec.requirements.is_null())
-      m.set("rxon.requirements", t.rec.requirements);
-    if (!t.rec.skill.is_null())
-      m.set("rxon.skill", t.rec.skill);
-    if (t.rec.max_cost)
-      m.set("rxon.max_cost", *t.rec.max_cost);
-    if (!m.empty())
-      p.metadata = std::move(m);
-  }
+  if (h.orchestrator)
+    pass_requirements(t, p);
   if (t.job->watched)
     notify(t, task_notice::kind::assigned, fx);
   ++dispatched_;
@@ -511,16 +500,6 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
   }
   if (!poll.counted.empty())
     ++idle_polls_;
-}
-
-void dispatcher_state::forget_parked(parked_poll& p) {
-  for (auto name : p.counted)
-    if (auto i = idle_by_skill_.find(name);
-        i != idle_by_skill_.end() && --i->second <= 0)
-      idle_by_skill_.erase(i);
-  if (!p.counted.empty())
-    --idle_polls_;
-  p.counted.clear();
 }
 
 void dispatcher_state::unpark(poll_id id) {

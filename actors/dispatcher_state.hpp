@@ -203,6 +203,8 @@ private:
   /// Reports a watched job's task to the observer (effects::notices).
   void notify(const task_entry& t, task_notice::kind what, effects& fx,
               const worker_event* ev = nullptr) const;
+  /// Puts a task's requirements into the payload for a sub-orchestrator.
+  void pass_requirements(const task_entry& t, task_payload& p) const;
 
   dispatch_config cfg_;
   std::mt19937_64 rng_;

@@ -1,4 +1,6 @@
-// dispatcher_state::subtree(): what an uplink needs of this orchestrator.
+// What dispatcher_state does for shell-stacking: the subtree view and idle
+// counters a local uplink reads, notices of its watched jobs, and the
+// requirements passed down to a sub-orchestrator.
 
 #include "actors/dispatcher_entries.hpp"
 #include "actors/dispatcher_state.hpp"
@@ -53,6 +55,41 @@ subtree_view dispatcher_state::subtree(uint64_t known_version) const {
     v.skills.push_back(*s);
   v.hot.assign(hot.begin(), hot.end());
   return v;
+}
+
+void dispatcher_state::forget_parked(parked_poll& p) {
+  for (auto name : p.counted)
+    if (auto i = idle_by_skill_.find(name);
+        i != idle_by_skill_.end() && --i->second <= 0)
+      idle_by_skill_.erase(i);
+  if (!p.counted.empty())
+    --idle_polls_;
+  p.counted.clear();
+}
+
+void dispatcher_state::notify(const task_entry& t, task_notice::kind what,
+                              effects& fx, const worker_event* ev) const {
+  auto& n = fx.notices.emplace_back();
+  n.what = what;
+  n.task = t.rec;
+  n.job_metadata = t.job->rec.metadata;
+  if (ev)
+    n.event = *ev;
+}
+
+void dispatcher_state::pass_requirements(const task_entry& t,
+                                         task_payload& p) const {
+  // The payload has no requirements field: a sub-orchestrator gets them
+  // here so that it places the task on a leaf that satisfies them.
+  json::object m;
+  if (!t.rec.requirements.is_null())
+    m.set("rxon.requirements", t.rec.requirements);
+  if (!t.rec.skill.is_null())
+    m.set("rxon.skill", t.rec.skill);
+  if (t.rec.max_cost)
+    m.set("rxon.max_cost", *t.rec.max_cost);
+  if (!m.empty())
+    p.metadata = std::move(m);
 }
 
 } // namespace rxon::actors

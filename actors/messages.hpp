@@ -8,8 +8,8 @@
 // liveness) is plain data, so a subtree could later run remotely.
 
 #include "actors/dispatch_types.hpp"
-#include "actors/subtree.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/subtree.hpp"
 #include "actors/wire_inspect.hpp"
 
 #include <caf/actor.hpp>

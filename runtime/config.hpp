@@ -52,7 +52,7 @@ struct serve_config {
   double reputation_floor = 0.3;
   std::size_t scheduler_threads = 1;
 
-  // -- stacking: this orchestrator as a holon of a parent ----------------------
+  // -- stacking: this orchestrator as a holon of a parent ---------------------
   std::string uplink;       ///< parent URL (http/https); empty: none
   std::string uplink_id;    ///< worker id at the parent
   std::string uplink_token; ///< worker token at the parent

@@ -88,9 +88,11 @@ void uplink::on_notice(actors::task_notice&& n) {
   auto f = flights_.find(parent->task_id);
   switch (n.what) {
   case actors::task_notice::kind::assigned:
-    if (f != flights_.end())
+    if (f != flights_.end() && !f->second.placed) {
       f->second.placed = true;
-    return;
+      --unplaced_;
+    }
+    break;
   case actors::task_notice::kind::event:
     // Best effort: events never hold back results.
     if (n.event && events_.size() < 1000
@@ -102,7 +104,7 @@ void uplink::on_notice(actors::task_notice&& n) {
     // tasks already returned as RESOURCE_EXHAUSTED (cancelled: skipped).
     bool cancelled = f != flights_.end() && f->second.cancel_requested;
     if (f != flights_.end())
-      flights_.erase(f);
+      drop_flight(f);
     if (cancelled)
       return;
     if (auto r = upward_result(n.task, *parent, opts_.id)) {
@@ -117,6 +119,12 @@ void uplink::on_notice(actors::task_notice&& n) {
   }
   }
   cv_.notify_all();
+}
+
+void uplink::drop_flight(flight_map::iterator f) {
+  if (!f->second.placed)
+    --unplaced_;
+  flights_.erase(f);
 }
 
 void uplink::enqueue_result(task_result res) {
@@ -194,8 +202,7 @@ void uplink::pull_loop() {
         adopt(*snap);
       }
       reregister = need_register_;
-      for (const auto& [id, f] : flights_)
-        unplaced += f.placed ? 0 : 1;
+      unplaced = unplaced_;
       hot = subtree_.hot;
     }
     if (reregister) {
@@ -258,10 +265,15 @@ void uplink::place(task_payload task) {
   }
   {
     std::lock_guard<std::mutex> guard{mtx_};
+    // The parent may hand us a task again (its lease expired): the newest
+    // local run is the one we track.
+    if (auto old = flights_.find(ref.task_id); old != flights_.end())
+      drop_flight(old);
     auto& f = flights_[ref.task_id];
-    f = flight{};
     f.parent_job_id = ref.job_id;
     f.pulled_at = clock::now();
+    ++unplaced_;
+    placement_order_.emplace_back(f.pulled_at, ref.task_id);
   }
   auto ack = ask<actors::job_ack>(
       [&](auto cb) { local_->submit(std::move(*spec), std::move(cb)); });
@@ -272,7 +284,7 @@ void uplink::place(task_payload task) {
     auto f = flights_.find(ref.task_id);
     if (!ack) {
       if (f != flights_.end())
-        flights_.erase(f);
+        drop_flight(f);
     } else if (f != flights_.end()) {
       local_id = f->second.local_task_id = ack->task_ids.front();
       cancel = f->second.cancel_requested;
@@ -314,15 +326,20 @@ void uplink::check_placement() {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto now = clock::now();
-    for (auto i = flights_.begin(); i != flights_.end();) {
-      const auto& f = i->second;
-      if (!f.placed && !f.cancel_requested && !f.local_task_id.empty()
-          && now - f.pulled_at > opts_.place_timeout) {
-        expired.push_back({{f.parent_job_id, i->first}, f.local_task_id});
-        i = flights_.erase(i);
-      } else {
-        ++i;
+    while (!placement_order_.empty()
+           && now - placement_order_.front().first > opts_.place_timeout) {
+      const auto& [at, id] = placement_order_.front();
+      auto f = flights_.find(id);
+      if (f != flights_.end() && f->second.local_task_id.empty()
+          && !f->second.placed)
+        break; // its local submit is not acknowledged yet
+      if (f != flights_.end() && !f->second.placed
+          && !f->second.cancel_requested && f->second.pulled_at == at) {
+        expired.push_back(
+            {{f->second.parent_job_id, id}, f->second.local_task_id});
+        drop_flight(f);
       }
+      placement_order_.pop_front();
     }
   }
   for (auto& [ref, local_id] : expired) {

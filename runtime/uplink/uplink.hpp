@@ -107,8 +107,16 @@ private:
   actors::subtree_view subtree_; ///< last full view
   std::string current_hash_;
   std::string registered_hash_;
+  using flight_map = std::unordered_map<std::string, flight>;
+  /// Drops a flight, keeping unplaced_ right (lock held).
+  void drop_flight(flight_map::iterator f);
+
   /// Tasks pulled from the parent and not finished, by parent task id.
-  std::unordered_map<std::string, flight> flights_;
+  flight_map flights_;
+  int64_t unplaced_ = 0; ///< flights not yet on a local holon
+  /// Flights in pull order, for the placement deadline (lazy: entries of
+  /// flights placed or gone are skipped).
+  std::deque<std::pair<clock::time_point, std::string>> placement_order_;
   /// Results to post, numbered so that the poster pops only what it sent.
   std::deque<std::pair<uint64_t, task_result>> results_;
   uint64_t next_result_ = 1;
