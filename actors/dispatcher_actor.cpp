@@ -20,6 +20,22 @@ int64_t now_of(self_ptr self) {
   return self->state.opts.clock();
 }
 
+/// Answers the subtree requests whose wait is over: a poll is idle, the
+/// holons changed, or the deadline passed. Few waiters (one per uplink).
+void answer_idle_waiters(self_ptr self) {
+  auto& waiters = self->state.idle_waiters;
+  if (waiters.empty())
+    return;
+  auto now = now_of(self);
+  std::erase_if(waiters, [&](auto& w) {
+    auto v = self->state.logic->subtree(w.known_version);
+    if (v.idle_polls == 0 && !v.full && now < w.deadline_ms)
+      return false;
+    w.done(std::move(v));
+    return true;
+  });
+}
+
 void schedule_tick(self_ptr self) {
   auto& st = self->state;
   auto next = st.logic->next_wakeup();
@@ -66,6 +82,7 @@ void carry_out(self_ptr self, effects& fx,
     st.opts.writer->submit(std::move(fx.changes), std::move(after_commit));
   else if (after_commit)
     after_commit(status{});
+  answer_idle_waiters(self);
   schedule_tick(self);
 }
 
@@ -382,7 +399,15 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
     },
     [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
     [self](subtree_msg& msg) {
-      msg.done(self->state.logic->subtree(msg.known_version));
+      auto v = self->state.logic->subtree(msg.known_version);
+      if (msg.wait_ms <= 0 || v.idle_polls > 0 || v.full) {
+        msg.done(std::move(v));
+        return;
+      }
+      self->state.idle_waiters.push_back(
+        {now_of(self) + msg.wait_ms, msg.known_version, std::move(msg.done)});
+      self->delayed_send(self, std::chrono::milliseconds(msg.wait_ms),
+                         tick_atom::value);
     },
     [self](drain_atom) {
       effects fx;
@@ -391,6 +416,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
     },
     // -- time -------------------------------------------------------------
     [self](tick_atom) {
+      answer_idle_waiters(self);
       auto& s = self->state;
       auto now = now_of(self);
       if (now < s.tick_at) {

@@ -103,6 +103,9 @@ struct stats_msg {
 
 struct subtree_msg {
   uint64_t known_version = 0;
+  /// > 0: answer once a poll is idle (or the holons changed), at the
+  /// latest after this many ms.
+  int64_t wait_ms = 0;
   callback<subtree_view> done;
 };
 

@@ -358,9 +358,9 @@ void orchestrator::holarchy(callback<json::value> done) {
 }
 
 void orchestrator::subtree(uint64_t known_version,
-                           callback<subtree_view> done) {
+                           callback<subtree_view> done, int64_t wait_ms) {
   caf::anon_send(impl_->dispatcher,
-                 subtree_msg{known_version, std::move(done)});
+                 subtree_msg{known_version, wait_ms, std::move(done)});
 }
 
 void orchestrator::task_events(std::string owner, std::string task_id,

@@ -61,8 +61,11 @@ public:
   /// Dispatcher statistics (tasks by state, queue depth, holons...).
   void stats(callback<dispatch_stats> done);
 
-  /// The subtree for an uplink (see dispatcher_state::subtree).
-  void subtree(uint64_t known_version, callback<subtree_view> done);
+  /// The subtree for an uplink (see dispatcher_state::subtree). With
+  /// `wait_ms` > 0 the answer waits until a poll is idle or the holons
+  /// change, at most that long.
+  void subtree(uint64_t known_version, callback<subtree_view> done,
+               int64_t wait_ms = 0);
 
   /// Group commits so far (0 without a store).
   uint64_t commits() const noexcept;

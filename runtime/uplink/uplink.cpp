@@ -47,7 +47,8 @@ status uplink::start(actors::orchestrator& local) {
   local_ = &local;
   log::info("uplink starting", {{"url", opts_.url}, {"uplink_id", opts_.id}});
   pull_ = std::thread([this] { pull_loop(); });
-  push_ = std::thread([this] { push_loop(); });
+  for (int i = 0; i < std::max(opts_.posters, 1); ++i)
+    pushers_.emplace_back([this] { push_loop(); });
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
   return {};
 }
@@ -61,13 +62,17 @@ void uplink::stop(std::chrono::milliseconds flush) {
   {
     std::unique_lock<std::mutex> lock{mtx_};
     pulling_ = false;
-    cv_.wait_for(lock, flush, [this] { return results_.empty(); });
+    cv_.wait_for(lock, flush,
+                 [this] { return results_.empty() && posting_ == 0; });
     stopping_ = true;
   }
   cv_.notify_all();
-  for (auto* t : {&pull_, &push_, &heartbeat_})
+  for (auto* t : {&pull_, &heartbeat_})
     if (t->joinable())
       t->join();
+  for (auto& t : pushers_)
+    t.join();
+  pushers_.clear();
   if (transport_)
     transport_->close();
 }
@@ -88,10 +93,8 @@ void uplink::on_notice(actors::task_notice&& n) {
   auto f = flights_.find(parent->task_id);
   switch (n.what) {
   case actors::task_notice::kind::assigned:
-    if (f != flights_.end() && !f->second.placed) {
+    if (f != flights_.end())
       f->second.placed = true;
-      --unplaced_;
-    }
     break;
   case actors::task_notice::kind::event:
     // Best effort: events never hold back results.
@@ -104,16 +107,16 @@ void uplink::on_notice(actors::task_notice&& n) {
     // tasks already returned as RESOURCE_EXHAUSTED (cancelled: skipped).
     bool cancelled = f != flights_.end() && f->second.cancel_requested;
     if (f != flights_.end())
-      drop_flight(f);
+      flights_.erase(f);
     if (cancelled)
       return;
     if (auto r = upward_result(n.task, *parent, opts_.id)) {
       if (results_.size() >= opts_.backlog) {
         log::warn("uplink backlog full; oldest result dropped",
-                  {{"task_id", results_.front().second.task_id}});
+                  {{"task_id", results_.front().task_id}});
         results_.pop_front();
       }
-      results_.emplace_back(next_result_++, std::move(*r));
+      results_.push_back(std::move(*r));
     }
     break;
   }
@@ -121,16 +124,10 @@ void uplink::on_notice(actors::task_notice&& n) {
   cv_.notify_all();
 }
 
-void uplink::drop_flight(flight_map::iterator f) {
-  if (!f->second.placed)
-    --unplaced_;
-  flights_.erase(f);
-}
-
 void uplink::enqueue_result(task_result res) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    results_.emplace_back(next_result_++, std::move(res));
+    results_.push_back(std::move(res));
   }
   cv_.notify_all();
 }
@@ -187,13 +184,13 @@ void uplink::pull_loop() {
       if (stopping_)
         return;
     }
+    // Waits in the local dispatcher until a local poll is idle.
     auto snap = ask<actors::subtree_view>(
-        [&](auto cb) { local_->subtree(known_version, std::move(cb)); });
+        [&](auto cb) { local_->subtree(known_version, std::move(cb), 500); });
     if (!snap) {
       backoff_wait(delay);
       continue;
     }
-    int64_t unplaced = 0;
     std::vector<std::string> hot;
     {
       std::lock_guard<std::mutex> guard{mtx_};
@@ -202,7 +199,6 @@ void uplink::pull_loop() {
         adopt(*snap);
       }
       reregister = need_register_;
-      unplaced = unplaced_;
       hot = subtree_.hot;
     }
     if (reregister) {
@@ -214,12 +210,11 @@ void uplink::pull_loop() {
       }
       delay = first_backoff;
     }
-    // Pull only what an idle local slot can take at once.
-    if (snap->idle_polls - unplaced <= 0 || snap->idle.empty()) {
-      std::unique_lock<std::mutex> lock{mtx_};
-      cv_.wait_for(lock, 50ms, [this] { return stopping_; });
+    // Pull only what an idle local poll can take at once. A task pulled
+    // before is already submitted (the submit precedes the query in the
+    // dispatcher's mailbox): if it fits an idle poll, that poll took it.
+    if (snap->idle_polls <= 0 || snap->idle.empty())
       continue;
-    }
     poll_request req;
     req.timeout = opts_.poll_timeout_s;
     std::vector<std::string> skills;
@@ -252,8 +247,7 @@ void uplink::place(task_payload task) {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!pulling_) {
       // Leased to us while draining: hand it straight back.
-      results_.emplace_back(next_result_++,
-                            exhausted(ref, opts_.id, "orchestrator draining"));
+      results_.push_back(exhausted(ref, opts_.id, "orchestrator draining"));
       cv_.notify_all();
       return;
     }
@@ -268,39 +262,36 @@ void uplink::place(task_payload task) {
     // The parent may hand us a task again (its lease expired): the newest
     // local run is the one we track.
     if (auto old = flights_.find(ref.task_id); old != flights_.end())
-      drop_flight(old);
+      flights_.erase(old);
     auto& f = flights_[ref.task_id];
     f.parent_job_id = ref.job_id;
     f.pulled_at = clock::now();
-    ++unplaced_;
     placement_order_.emplace_back(f.pulled_at, ref.task_id);
   }
-  auto ack = ask<actors::job_ack>(
-      [&](auto cb) { local_->submit(std::move(*spec), std::move(cb)); });
-  std::string local_id;
-  bool cancel = false;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto f = flights_.find(ref.task_id);
-    if (!ack) {
-      if (f != flights_.end())
-        drop_flight(f);
-    } else if (f != flights_.end()) {
-      local_id = f->second.local_task_id = ack->task_ids.front();
-      cancel = f->second.cancel_requested;
-    }
-  }
-  if (!ack) {
-    enqueue_result(exhausted(ref, opts_.id,
-                             "local submit failed: " + ack.error().message));
-    return;
-  }
   log::info("task pulled from parent",
-            {{"task_id", ref.task_id},
-             {"local_task_id", ack->task_ids.front()},
-             {"type", task.type}});
-  if (cancel)
-    local_->cancel_task(opts_.owner, local_id, [](result<json::value>) {});
+            {{"task_id", ref.task_id}, {"type", task.type}});
+  // Not awaited: the next poll need not wait for the local commit. The
+  // acknowledgement comes on an actor or storage thread.
+  local_->submit(std::move(*spec), [this, ref](result<actors::job_ack> ack) {
+    std::string local_id;
+    bool cancel = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      auto f = flights_.find(ref.task_id);
+      if (!ack) {
+        if (f != flights_.end())
+          flights_.erase(f);
+        results_.push_back(exhausted(
+            ref, opts_.id, "local submit failed: " + ack.error().message));
+      } else if (f != flights_.end()) {
+        local_id = f->second.local_task_id = ack->task_ids.front();
+        cancel = f->second.cancel_requested;
+      }
+    }
+    cv_.notify_all();
+    if (cancel)
+      local_->cancel_task(opts_.owner, local_id, [](result<json::value>) {});
+  });
 }
 
 void uplink::cancel_from_parent(const std::string& parent_task_id) {
@@ -337,7 +328,7 @@ void uplink::check_placement() {
           && !f->second.cancel_requested && f->second.pulled_at == at) {
         expired.push_back(
             {{f->second.parent_job_id, id}, f->second.local_task_id});
-        drop_flight(f);
+        flights_.erase(f);
       }
       placement_order_.pop_front();
     }
@@ -354,7 +345,7 @@ void uplink::check_placement() {
 void uplink::push_loop() {
   auto delay = first_backoff;
   while (true) {
-    std::optional<std::pair<uint64_t, task_result>> res;
+    std::optional<task_result> res;
     std::optional<worker_event> ev;
     {
       std::unique_lock<std::mutex> lock{mtx_};
@@ -369,7 +360,9 @@ void uplink::push_loop() {
           ev = std::move(events_.front());
           events_.pop_front();
         } else if (!results_.empty()) {
-          res = results_.front();
+          res = std::move(results_.front());
+          results_.pop_front();
+          ++posting_;
         }
       }
     }
@@ -380,31 +373,33 @@ void uplink::push_loop() {
     }
     if (!res)
       continue;
-    auto r = transport_->send_result(res->second);
-    bool done = true;
+    auto r = transport_->send_result(*res);
+    bool again = false;
     if (r) {
       delay = first_backoff;
       if (!r->accepted)
-        log::warn("upward result ignored", {{"task_id", res->second.task_id},
-                                            {"reason", r->ignored_reason}});
+        log::warn("upward result ignored",
+                  {{"task_id", res->task_id}, {"reason", r->ignored_reason}});
     } else if (not_registered(r.error())) {
       std::lock_guard<std::mutex> guard{mtx_};
       need_register_ = true;
-      done = false;
+      again = true;
     } else if (retryable(r.error())) {
-      done = false;
-      backoff_wait(delay);
+      again = true;
     } else {
       auto f = error_fields(r.error());
-      f.set("task_id", res->second.task_id);
+      f.set("task_id", res->task_id);
       log::error("upward result rejected", f);
     }
-    if (done) {
+    {
       std::lock_guard<std::mutex> guard{mtx_};
-      if (!results_.empty() && results_.front().first == res->first)
-        results_.pop_front();
-      cv_.notify_all();
+      --posting_;
+      if (again) // back in front: the parent gets results in order
+        results_.push_front(std::move(*res));
     }
+    cv_.notify_all();
+    if (again && !not_registered(r.error()))
+      backoff_wait(delay);
   }
 }
 

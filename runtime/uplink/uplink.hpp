@@ -30,6 +30,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace rxon::runtime {
 
@@ -44,6 +45,9 @@ struct uplink_options {
   std::chrono::milliseconds place_timeout{2000};
   std::chrono::milliseconds max_backoff{2000};
   double poll_timeout_s = 1.0;
+  /// Threads posting results and events upward (each one request at a
+  /// time): results are small, the round trip is what limits them.
+  int posters = 4;
   /// Results kept while the parent is unreachable; the oldest are dropped
   /// beyond (the parent's lease then requeues those tasks).
   std::size_t backlog = 10'000;
@@ -108,21 +112,19 @@ private:
   std::string current_hash_;
   std::string registered_hash_;
   using flight_map = std::unordered_map<std::string, flight>;
-  /// Drops a flight, keeping unplaced_ right (lock held).
-  void drop_flight(flight_map::iterator f);
 
   /// Tasks pulled from the parent and not finished, by parent task id.
   flight_map flights_;
-  int64_t unplaced_ = 0; ///< flights not yet on a local holon
   /// Flights in pull order, for the placement deadline (lazy: entries of
   /// flights placed or gone are skipped).
   std::deque<std::pair<clock::time_point, std::string>> placement_order_;
-  /// Results to post, numbered so that the poster pops only what it sent.
-  std::deque<std::pair<uint64_t, task_result>> results_;
-  uint64_t next_result_ = 1;
+  /// Results to post upward, oldest first.
+  std::deque<task_result> results_;
+  int posting_ = 0; ///< results taken by a poster, not yet done
   bool listening_ = false;
   std::deque<worker_event> events_;
-  std::thread pull_, push_, heartbeat_;
+  std::thread pull_, heartbeat_;
+  std::vector<std::thread> pushers_;
 };
 
 } // namespace rxon::runtime
