@@ -2,6 +2,7 @@
 // --uplink` processes under it and `rxon worker` processes under each mid.
 
 #include "runtime/transport/blocking_transport.hpp"
+#include "tests/runtime/support/test_client.hpp"
 #include "tests/support/cluster.hpp"
 
 #include <doctest/doctest.h>
@@ -293,4 +294,30 @@ TEST_CASE("the uplink reconnects after its parent restarts and posts what "
   auto done = root->wait_state(after, terminal, 20s);
   CHECK(field(done, "state") == "success");
   CHECK(field(done, "origin_worker_id") == "leaf");
+}
+
+TEST_CASE("a registration with malformed resource profiles is refused with "
+          "the entry named") {
+  temp_dir dir;
+  serve_process root{dir.path()};
+  REQUIRE(root.ready());
+  http_client c{root.port()};
+  auto reg = [&](const json::value& profiles) {
+    json::value body = json::object{
+        {"worker_id", "mid"},
+        {"worker_type", "orchestrator"},
+        {"capabilities",
+         json::object{
+             {"extra", json::object{{"rxon.resource_profiles", profiles}}}}}};
+    return c.request(
+        "POST", "/_worker/workers/register", json::to_string(body),
+        {{"X-Worker-Token", worker_token}, {"X-Worker-ID", "mid"}});
+  };
+  auto bad = reg(json::array{json::object{{"resources", 3}}});
+  CHECK(bad.status == 400);
+  CHECK_MESSAGE(bad.body.find("rxon.resource_profiles[0].resources")
+                    != std::string::npos,
+                bad.body);
+  auto good = reg(json::array{json::object{{"skills", json::array{"echo"}}}});
+  CHECK(good.status == 200);
 }
