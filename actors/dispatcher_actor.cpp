@@ -26,12 +26,14 @@ void answer_idle_waiters(self_ptr self) {
   auto& waiters = self->state.idle_waiters;
   if (waiters.empty())
     return;
+  const auto& logic = *self->state.logic;
   auto now = now_of(self);
   std::erase_if(waiters, [&](auto& w) {
-    auto v = self->state.logic->subtree(w.known_version);
-    if (v.idle_polls == 0 && !v.full && now < w.deadline_ms)
+    // Checked at every step: O(1) until there is something to report.
+    if (logic.idle_polls() == 0 && logic.holons_version() == w.known_version
+        && now < w.deadline_ms)
       return false;
-    w.done(std::move(v));
+    w.done(logic.subtree(w.known_version));
     return true;
   });
 }

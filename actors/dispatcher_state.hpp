@@ -122,6 +122,9 @@ public:
   /// skills, profiles and hot skills (one pass over the holons) only when
   /// `known_version` is not the current holon version.
   subtree_view subtree(uint64_t known_version) const;
+  /// Parked polls that can take a task now; the holon version (O(1)).
+  int64_t idle_polls() const noexcept { return idle_polls_; }
+  uint64_t holons_version() const noexcept { return holons_version_; }
 
 private:
   struct task_entry;

@@ -4,6 +4,7 @@
 
 #include "actors/dispatcher_state.hpp"
 #include "actors/event_chain.hpp"
+#include "actors/orchestrator.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/constants.hpp"
 #include "runtime/config.hpp"
@@ -11,6 +12,8 @@
 #include "tests/actors/support.hpp"
 
 #include <doctest/doctest.h>
+
+#include <future>
 
 using namespace rxon;
 using namespace rxon::actors;
@@ -380,4 +383,36 @@ TEST_CASE("uplink settings are validated with errors naming the problem") {
         == "uplink-token: required with --uplink");
   CHECK(message({"--uplink-id", "m"})
         == "uplink: uplink-id and uplink-token need --uplink URL");
+}
+
+TEST_CASE("a subtree request with a wait is answered when a poll turns idle") {
+  auto orch = orchestrator::start({});
+  REQUIRE(orch);
+  auto& o = **orch;
+  std::promise<json::value> registered;
+  o.register_holon(holon_reg("leaf", {"echo"}),
+                   [&](result<json::value> r) { registered.set_value(*r); });
+  registered.get_future().wait();
+  std::promise<subtree_view> first;
+  o.subtree(0, [&](result<subtree_view> v) { first.set_value(*v); });
+  auto known = first.get_future().get();
+  REQUIRE(known.full);
+  CHECK(known.idle_polls == 0);
+
+  std::promise<subtree_view> waited;
+  auto answer = waited.get_future();
+  o.subtree(
+      known.version, [&](result<subtree_view> v) { waited.set_value(*v); },
+      10'000);
+  // Nothing idle, nothing changed: it waits.
+  CHECK(answer.wait_for(std::chrono::milliseconds(100))
+        == std::future_status::timeout);
+  // The poll parks (and is answered, or dropped, at shutdown).
+  o.poll(poll_req("leaf", 5'000), [](result<std::optional<task_payload>>) {});
+  REQUIRE(answer.wait_for(std::chrono::seconds(5))
+          == std::future_status::ready);
+  auto v = answer.get();
+  CHECK(v.idle_polls == 1);
+  CHECK(v.idle["echo"] == 1);
+  CHECK_FALSE(v.full);
 }
