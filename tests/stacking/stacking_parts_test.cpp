@@ -10,9 +10,11 @@
 #include "runtime/config.hpp"
 #include "runtime/uplink/uplink_mapping.hpp"
 #include "tests/actors/support.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <future>
 
 using namespace rxon;
@@ -366,6 +368,16 @@ TEST_CASE("uplink settings are validated with errors naming the problem") {
                                    "RXON_UPLINK_ID=m2", "RXON_UPLINK_TOKEN=t"});
   REQUIRE(env);
   CHECK(env->uplink == "https://p:1");
+  temp_dir dir;
+  {
+    std::ofstream f{dir.file("rxon.json")};
+    f << R"({"uplink": "http://10.0.0.1:8080", "uplink_id": "mid-f",
+             "uplink-token": "t", "uplink-place-ms": 500, "db": ""})";
+  }
+  auto file = load_config({"--config", dir.file("rxon.json")}, {});
+  REQUIRE(file);
+  CHECK(file->uplink_id == "mid-f");
+  CHECK(file->uplink_place_ms == 500);
   auto message = [](const std::vector<std::string>& args) {
     auto r = load_config(args, {});
     return r ? std::string{} : r.error().message;
