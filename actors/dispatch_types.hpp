@@ -41,6 +41,10 @@ struct dispatch_config {
   /// A holon is reported in effects::touched at most this often (0: at
   /// every sign of life); the runtime sets a quarter of the holon TTL.
   int64_t touch_every_ms = 0;
+  /// Jobs of this owner are watched: their tasks' assignments, ends and
+  /// events are reported in effects::notices (the uplink's jobs). Empty:
+  /// nothing is watched.
+  std::string watch_owner;
 };
 
 using poll_id = uint64_t;
@@ -57,6 +61,20 @@ struct holon_command {
   worker_command command;
 };
 
+/// Something that happened to a task of a watched job (dispatch_config::
+/// watch_owner), for an observer outside the actors (the uplink).
+struct task_notice {
+  enum class kind : uint8_t { assigned, finished, event };
+  kind what = kind::assigned;
+  /// The task as it is now (result and error once finished).
+  storage::task_record task;
+  /// The metadata of the task's job (the uplink keeps its parent's ids
+  /// there, so they survive a restart with the store).
+  json::value job_metadata;
+  /// For kind::event: the event as stored, bubbling_chain extended.
+  std::optional<worker_event> event;
+};
+
 /// What a dispatcher call asks its actor to carry out.
 struct effects {
   std::vector<poll_answer> answers;
@@ -64,10 +82,12 @@ struct effects {
   std::vector<holon_command> commands;
   /// Holons seen alive (their TTL restarts).
   std::vector<std::string> touched;
+  /// For the observer of watched jobs.
+  std::vector<task_notice> notices;
 
   bool empty() const noexcept {
     return answers.empty() && changes.empty() && commands.empty()
-           && touched.empty();
+           && touched.empty() && notices.empty();
   }
 };
 

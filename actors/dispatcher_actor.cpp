@@ -20,6 +20,24 @@ int64_t now_of(self_ptr self) {
   return self->state.opts.clock();
 }
 
+/// Answers the subtree requests whose wait is over: a poll is idle, the
+/// holons changed, or the deadline passed. Few waiters (one per uplink).
+void answer_idle_waiters(self_ptr self) {
+  auto& waiters = self->state.idle_waiters;
+  if (waiters.empty())
+    return;
+  const auto& logic = *self->state.logic;
+  auto now = now_of(self);
+  std::erase_if(waiters, [&](auto& w) {
+    // Checked at every step: O(1) until there is something to report.
+    if (logic.idle_polls() == 0 && logic.holons_version() == w.known_version
+        && now < w.deadline_ms)
+      return false;
+    w.done(logic.subtree(w.known_version));
+    return true;
+  });
+}
+
 void schedule_tick(self_ptr self) {
   auto& st = self->state;
   auto next = st.logic->next_wakeup();
@@ -47,6 +65,9 @@ void carry_out(self_ptr self, effects& fx,
   for (auto& c : fx.commands)
     if (auto s = st.sinks.find(c.holon_id); s != st.sinks.end())
       s->second.sink(c.command);
+  if (st.opts.observer)
+    for (auto& n : fx.notices)
+      st.opts.observer(std::move(n));
   if (!fx.touched.empty()) {
     auto now = now_of(self);
     // A touch per quarter TTL is enough to keep a holon alive.
@@ -65,6 +86,7 @@ void carry_out(self_ptr self, effects& fx,
     st.opts.writer->submit(std::move(fx.changes), std::move(after_commit));
   else if (after_commit)
     after_commit(status{});
+  answer_idle_waiters(self);
   schedule_tick(self);
 }
 
@@ -164,11 +186,15 @@ void answer_client(self_ptr self, client_msg& msg) {
       break; // not in memory: ask the store
     }
     case client_msg::list_jobs:
+    case client_msg::task_events:
       break;
   }
   if (!st.opts.writer) {
     if (msg.kind == client_msg::list_jobs)
       msg.done(json::value{json::object{{"jobs", json::array{}}}});
+    else if (msg.kind == client_msg::task_events)
+      msg.done(error{errc::unavailable,
+                     "task events are kept only with a durable store (--db)"});
     else
       msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
     return;
@@ -182,6 +208,8 @@ void answer_client(self_ptr self, client_msg& msg) {
         ++counts[static_cast<size_t>(t.state)];
       return counts;
     };
+    if (msg.kind == client_msg::task_events)
+      return msg.done(task_events_json(store, msg.owner, msg.id));
     if (msg.kind == client_msg::get_task) {
       auto t = store.task(msg.id);
       if (!t)
@@ -382,6 +410,17 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       msg.done(prometheus_text(self->state.logic->stats()));
     },
     [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
+    [self](subtree_msg& msg) {
+      auto v = self->state.logic->subtree(msg.known_version);
+      if (msg.wait_ms <= 0 || v.idle_polls > 0 || v.full) {
+        msg.done(std::move(v));
+        return;
+      }
+      self->state.idle_waiters.push_back(
+        {now_of(self) + msg.wait_ms, msg.known_version, std::move(msg.done)});
+      self->delayed_send(self, std::chrono::milliseconds(msg.wait_ms),
+                         tick_atom::value);
+    },
     [self](drain_atom) {
       effects fx;
       self->state.logic->drain(fx);
@@ -389,6 +428,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
     },
     // -- time -------------------------------------------------------------
     [self](tick_atom) {
+      answer_idle_waiters(self);
       auto& s = self->state;
       auto now = now_of(self);
       if (now < s.tick_at) {

@@ -20,6 +20,9 @@ struct dispatcher_options {
   std::function<int64_t()> clock; ///< Unix ms; injectable for tests
   storage::writer* writer = nullptr; ///< null: in-memory only
   uint64_t seed = 0;
+  /// Receives the notices of watched jobs (dispatch.watch_owner), on the
+  /// actor's thread: it must not block.
+  std::function<void(task_notice&&)> observer;
 };
 
 /// The actor half of the dispatcher: unpacks messages, calls
@@ -49,6 +52,13 @@ struct dispatcher_actor_state {
   std::unordered_map<uint64_t, callback<json::value>> registrations;
   uint64_t next_registration = 1;
   int64_t tick_at = INT64_MAX;
+  /// subtree_msg requests waiting for an idle poll (the uplink's).
+  struct idle_waiter {
+    int64_t deadline_ms = 0;
+    uint64_t known_version = 0;
+    callback<subtree_view> done;
+  };
+  std::vector<idle_waiter> idle_waiters;
 };
 
 /// Behaviour of the dispatcher actor; `logic` may come pre-loaded

@@ -14,6 +14,7 @@ struct dispatcher_state::job_entry {
   /// Reloaded at start with only its unfinished tasks: the store has the
   /// whole job, so views come from there.
   bool partial = false;
+  bool watched = false; ///< owner is dispatch_config::watch_owner
 };
 
 struct dispatcher_state::task_entry {
@@ -45,6 +46,8 @@ struct dispatcher_state::holon_entry {
   std::vector<poll_id> parked;
   std::string skills_hash;
   std::string status = "idle";
+  int64_t capacity = 1;      ///< task slots (an orchestrator: its subtree's)
+  bool orchestrator = false; ///< worker_type "orchestrator"
   int64_t registered_ms = 0;
   int64_t last_seen_ms = 0;
   int64_t last_touch_ms = 0; ///< last time reported in effects::touched
@@ -55,6 +58,8 @@ struct dispatcher_state::parked_poll {
   std::string holon;
   holon_entry* h = nullptr;
   int64_t expires_ms = 0;
+  /// Skills this poll counts as idle in dispatcher_state::idle_by_skill_.
+  std::vector<std::string_view> counted;
 };
 
 } // namespace rxon::actors

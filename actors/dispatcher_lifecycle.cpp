@@ -2,6 +2,7 @@
 
 #include "actors/dispatcher_entries.hpp"
 #include "actors/dispatcher_state.hpp"
+#include "actors/event_chain.hpp"
 #include "protocol/codec.hpp"
 
 #include <algorithm>
@@ -108,6 +109,8 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
     t.rec.error = task_error_json("TIMEOUT_ERROR", "deadline exceeded");
   set_state(t, s);
   persist(t, now, fx);
+  if (t.job->watched)
+    notify(t, task_notice::kind::finished, fx);
   terminal_order_.push_back(t.rec.task_id);
   evict_terminal();
 }
@@ -292,8 +295,20 @@ dispatcher_state::heartbeat(const std::string& worker_id,
 }
 
 json::value dispatcher_state::post_event(const std::string& worker_id,
-                                         const worker_event& ev, int64_t now,
-                                         effects& fx) {
+                                         const worker_event& received,
+                                         int64_t now, effects& fx) {
+  if (auto st = check_chains(received, worker_id); !st)
+    return json::object{{"status", "error"},
+                        {"code", "SECURITY_ERROR"},
+                        {"message", st.error().message}};
+  // The sender relays the event: it joins the chain (incumbent §1.8.5).
+  std::optional<worker_event> relayed;
+  if (received.origin_worker_id != worker_id) {
+    relayed = received;
+    if (!append_relay(*relayed, worker_id))
+      relayed.reset();
+  }
+  const auto& ev = relayed ? *relayed : received;
   const auto& task_id
       = ev.target_task_id ? *ev.target_task_id : ev.origin_task_id.value_or("");
   if (auto h = holons_.find(worker_id); h != holons_.end())
@@ -305,6 +320,9 @@ json::value dispatcher_state::post_event(const std::string& worker_id,
       set_state(*i->second, task_state::running);
       persist(*i->second, now, fx);
     }
+    if (i != tasks_.end() && i->second->job->watched
+        && i->second->rec.holon_id == worker_id)
+      notify(*i->second, task_notice::kind::event, fx, &ev);
   }
   json::object data{{"event_id", ev.event_id},
                     {"event_type", ev.event_type},
@@ -400,6 +418,7 @@ void dispatcher_state::restore(const storage::job_record& job,
   if (!slot) {
     slot = std::make_unique<job_entry>();
     slot->rec = job;
+    slot->watched = !cfg_.watch_owner.empty() && job.owner == cfg_.watch_owner;
   }
   auto& j = *slot;
   j.partial = true; // finished tasks of this job stayed in the store

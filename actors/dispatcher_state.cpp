@@ -117,6 +117,9 @@ void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
   h.last_seen_ms = now;
   h.last_touch_ms = now; // registering restarts the holon's TTL
   h.status = "idle";
+  h.capacity = capacity_of(reg);
+  h.orchestrator = reg.worker_type == orchestrator_worker_type;
+  ++holons_version_;
 }
 
 void dispatcher_state::touch(holon_entry& h, int64_t now, effects& fx) {
@@ -155,9 +158,13 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
   auto& h = *holons_.at(id);
   for (auto pid : h.parked) {
     fx.answers.push_back({pid, std::optional<task_payload>{}});
-    parked_.erase(pid);
+    if (auto p = parked_.find(pid); p != parked_.end()) {
+      forget_parked(*p->second);
+      parked_.erase(p);
+    }
   }
   holons_.erase(id);
+  ++holons_version_;
 }
 
 bool dispatcher_state::has_holon(const std::string& id) const {
@@ -194,6 +201,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   job->rec.owner = spec.owner;
   job->rec.metadata = spec.metadata;
   job->rec.created_ms = now;
+  job->watched = !cfg_.watch_owner.empty() && spec.owner == cfg_.watch_owner;
   fx.changes.jobs.push_back(job->rec);
   auto& j = *job;
   jobs_.emplace(ack.job_id, std::move(job));
@@ -418,6 +426,10 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   if (t.rec.deadline_ms)
     p.deadline = *t.rec.deadline_ms / 1000;
   p.timestamp = now / 1000;
+  if (h.orchestrator)
+    pass_requirements(t, p);
+  if (t.job->watched)
+    notify(t, task_notice::kind::assigned, fx);
   ++dispatched_;
 }
 
@@ -468,6 +480,7 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
   p->h = &h;
   p->expires_ms = now + timeout;
   poll_timers_.push({p->expires_ms, id});
+  auto& poll = *p;
   parked_.emplace(id, std::move(p));
   h.parked.push_back(id);
   if (h.reputation < cfg_.reputation_floor)
@@ -484,7 +497,11 @@ void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,
                || contains(h.hot, skill.name);
     auto& lists = waiting_[skill.name][h.profile];
     (hot ? lists.hot : lists.cold).push_back(id);
+    poll.counted.push_back(skill.name);
+    ++idle_by_skill_[skill.name];
   }
+  if (!poll.counted.empty())
+    ++idle_polls_;
 }
 
 void dispatcher_state::unpark(poll_id id) {
@@ -492,6 +509,7 @@ void dispatcher_state::unpark(poll_id id) {
   auto p = parked_.find(id);
   if (p == parked_.end())
     return;
+  forget_parked(*p->second);
   std::erase(p->second->h->parked, id);
   parked_.erase(p);
 }
@@ -536,6 +554,8 @@ void dispatcher_state::drain(effects& fx) {
     p->h->parked.clear();
   }
   parked_.clear();
+  idle_by_skill_.clear();
+  idle_polls_ = 0;
 }
 
 void dispatcher_state::cancel_poll(poll_id id) {

@@ -17,6 +17,7 @@
 #include "actors/dispatch_types.hpp"
 #include "actors/holon_profile.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/subtree.hpp"
 #include "protocol/skill_contract.hpp"
 #include "storage/records.hpp"
 
@@ -117,6 +118,13 @@ public:
   json::value holons_view() const;
   /// Tasks per state, parked polls, holons: for /metrics.
   dispatch_stats stats() const;
+  /// The subtree for an uplink: idle slots per skill at once (counters);
+  /// skills, profiles and hot skills (one pass over the holons) only when
+  /// `known_version` is not the current holon version.
+  subtree_view subtree(uint64_t known_version) const;
+  /// Parked polls that can take a task now; the holon version (O(1)).
+  int64_t idle_polls() const noexcept { return idle_polls_; }
+  uint64_t holons_version() const noexcept { return holons_version_; }
 
 private:
   struct task_entry;
@@ -193,6 +201,13 @@ private:
   json::value task_json(const task_entry& t) const;
   std::string job_status(const job_entry& j) const;
   void evict_terminal();
+  /// Takes a parked poll out of the idle counters.
+  void forget_parked(parked_poll& p);
+  /// Reports a watched job's task to the observer (effects::notices).
+  void notify(const task_entry& t, task_notice::kind what, effects& fx,
+              const worker_event* ev = nullptr) const;
+  /// Puts a task's requirements into the payload for a sub-orchestrator.
+  void pass_requirements(const task_entry& t, task_payload& p) const;
 
   dispatch_config cfg_;
   std::mt19937_64 rng_;
@@ -222,6 +237,10 @@ private:
   bool draining_ = false;
   std::array<uint64_t, 9> latency_counts_{};
   int64_t latency_sum_ms_ = 0;
+  // For subtree(): idle slots per skill, kept by park/unpark.
+  std::unordered_map<std::string_view, int64_t> idle_by_skill_;
+  int64_t idle_polls_ = 0;
+  uint64_t holons_version_ = 1;
 };
 
 } // namespace rxon::actors

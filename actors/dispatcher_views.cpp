@@ -78,6 +78,7 @@ json::value dispatcher_state::holons_view() const {
                                    {"reputation", h->reputation},
                                    {"skills", std::move(skills)},
                                    {"hot_skills", std::move(hot)},
+                                   {"capacity", h->capacity},
                                    {"last_seen_ms", h->last_seen_ms}});
   }
   return json::object{{"workers", std::move(workers)}};

@@ -89,8 +89,19 @@ bool holon_profile::satisfies(const requirement& req) const {
     return false;
   if (req.max_cost && !(cost(req.type) <= *req.max_cost))
     return false;
-  if (req.resources) {
-    static const rxon::resources none;
+  static const rxon::resources none;
+  if (!alternatives.empty()) {
+    // A subtree: one of its profiles must offer the type with the resources.
+    auto fits = [&](const resource_profile& a) {
+      if (!a.skills.empty()
+          && !std::binary_search(a.skills.begin(), a.skills.end(), req.type))
+        return false;
+      return !req.resources
+             || matches(a.resources ? *a.resources : none, *req.resources);
+    };
+    if (!std::any_of(alternatives.begin(), alternatives.end(), fits))
+      return false;
+  } else if (req.resources) {
     if (!matches(resources ? *resources : none, *req.resources))
       return false;
   }
@@ -117,6 +128,10 @@ holon_profile holon_profile::from(const worker_registration& reg) {
     p.artifacts = *reg.installed_artifacts;
   if (reg.capabilities && reg.capabilities->cost_per_skill)
     p.cost_per_skill = *reg.capabilities->cost_per_skill;
+  // Registrations are checked before they get here; a malformed list
+  // would only mean "no alternatives".
+  if (auto alts = resource_profiles_of(reg))
+    p.alternatives = std::move(*alts);
   return p;
 }
 
@@ -134,6 +149,10 @@ std::string holon_profile::key() const {
   for (const auto& [k, v] : cost_per_skill) {
     json::write_string(k, out);
     json::write_number(v, out);
+  }
+  if (!alternatives.empty()) {
+    out.push_back('|');
+    json::write(profiles_json(alternatives), out);
   }
   return out;
 }

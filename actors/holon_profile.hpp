@@ -6,6 +6,7 @@
 // instead of once per holon. This is what keeps a dispatch from growing
 // with the number of holons.
 
+#include "actors/subtree.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/skill_contract.hpp"
 
@@ -52,6 +53,9 @@ struct holon_profile {
   std::optional<rxon::resources> resources;
   std::vector<installed_artifact> artifacts;
   std::map<std::string, double> cost_per_skill;
+  /// An orchestrator's subtree profiles (capabilities.extra): when present,
+  /// resources must be satisfied by one profile offering the task's type.
+  std::vector<resource_profile> alternatives;
   /// Compiled input/output schemas, parallel to `skills` (null: none).
   std::vector<std::shared_ptr<const compiled_schema>> input_schemas;
   std::vector<std::shared_ptr<const compiled_schema>> output_schemas;

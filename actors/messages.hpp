@@ -9,6 +9,7 @@
 
 #include "actors/dispatch_types.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/subtree.hpp"
 #include "actors/wire_inspect.hpp"
 
 #include <caf/actor.hpp>
@@ -84,6 +85,7 @@ struct client_msg {
     cancel_task,
     list_holons,
     holarchy,
+    task_events,
   } kind;
   std::string owner;
   std::string id;
@@ -97,6 +99,14 @@ struct metrics_msg {
 
 struct stats_msg {
   callback<dispatch_stats> done;
+};
+
+struct subtree_msg {
+  uint64_t known_version = 0;
+  /// > 0: answer once a poll is idle (or the holons changed), at the
+  /// latest after this many ms.
+  int64_t wait_ms = 0;
+  callback<subtree_view> done;
 };
 
 struct attach_msg {
@@ -159,3 +169,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::client_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::metrics_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::attach_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::stats_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::subtree_msg)

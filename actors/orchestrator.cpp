@@ -162,6 +162,7 @@ orchestrator::start(orchestrator_options opts) {
   dopts.clock = opts.clock;
   dopts.writer = p->writer.get();
   dopts.seed = opts.seed;
+  dopts.observer = std::move(opts.observer);
   p->dispatcher = p->sys->spawn(dispatcher, std::move(logic), dopts);
   // Holons registered before the restart come back with a fresh TTL:
   // parents before children (a parent is registered before its children).
@@ -358,6 +359,18 @@ void orchestrator::list_holons(callback<json::value> done) {
 
 void orchestrator::holarchy(callback<json::value> done) {
   client(client_msg::holarchy, {}, {}, std::move(done));
+}
+
+void orchestrator::subtree(uint64_t known_version,
+                           callback<subtree_view> done, int64_t wait_ms) {
+  caf::anon_send(impl_->dispatcher,
+                 subtree_msg{known_version, wait_ms, std::move(done)});
+}
+
+void orchestrator::task_events(std::string owner, std::string task_id,
+                               callback<json::value> done) {
+  client(client_msg::task_events, std::move(owner), std::move(task_id),
+         std::move(done));
 }
 
 void orchestrator::metrics(callback<std::string> done) {

@@ -6,6 +6,7 @@
 
 #include "actors/dispatch_types.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/subtree.hpp"
 #include "storage/store.hpp"
 
 #include <chrono>
@@ -34,6 +35,9 @@ struct orchestrator_options {
   /// called, and `clock` then reads the simulated time (starting at
   /// `clock()` or 1.7e12 ms). Used by `rxon simulate` and tests.
   bool deterministic = false;
+  /// Called on the actor thread for each notice of a watched job
+  /// (dispatch.watch_owner); must not block.
+  std::function<void(task_notice&&)> observer;
 };
 
 class orchestrator final : public orchestrator_api {
@@ -56,6 +60,12 @@ public:
 
   /// Dispatcher statistics (tasks by state, queue depth, holons...).
   void stats(callback<dispatch_stats> done);
+
+  /// The subtree for an uplink (see dispatcher_state::subtree). With
+  /// `wait_ms` > 0 the answer waits until a poll is idle or the holons
+  /// change, at most that long.
+  void subtree(uint64_t known_version, callback<subtree_view> done,
+               int64_t wait_ms = 0);
 
   /// Group commits so far (0 without a store).
   uint64_t commits() const noexcept;
@@ -106,6 +116,8 @@ public:
   void list_holons(callback<json::value> done) override;
   void holarchy(callback<json::value> done) override;
   void metrics(callback<std::string> done) override;
+  void task_events(std::string owner, std::string task_id,
+                   callback<json::value> done) override;
 
 private:
   struct impl;

@@ -137,6 +137,14 @@ public:
   virtual void holarchy(callback<json::value> done) = 0;
   /// Prometheus text exposition of the runtime's own metrics.
   virtual void metrics(callback<std::string> done) = 0;
+  /// {"task_id","events":[...]}: the worker events of a task, with their
+  /// bubbling chains. Needs a durable store.
+  virtual void task_events(std::string owner, std::string task_id,
+                           callback<json::value> done) {
+    (void)owner;
+    (void)task_id;
+    done(error{errc::unavailable, "task events are not kept here"});
+  }
 };
 
 } // namespace rxon::actors

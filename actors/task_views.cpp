@@ -59,4 +59,34 @@ json::value job_view_json(const storage::job_record& job,
                       {"created_ms", job.created_ms}};
 }
 
+result<json::value> task_events_json(storage::store& store,
+                                     const std::string& owner,
+                                     const std::string& task_id) {
+  error missing{errc::not_found, "task '" + task_id + "' not found"};
+  auto t = store.task(task_id);
+  if (!t)
+    return t.error();
+  if (!*t)
+    return missing;
+  auto j = store.job((*t)->job_id);
+  if (!j)
+    return j.error();
+  if (!*j || (*j)->owner != owner)
+    return missing;
+  auto events = store.events(task_id);
+  if (!events)
+    return events.error();
+  json::array out;
+  for (const auto& e : *events) {
+    if (e.kind.rfind("worker_event:", 0) != 0 || !e.data.is_object())
+      continue;
+    auto view = e.data.as_object();
+    view.set("ts_ms", e.ts_ms);
+    view.set("sender", e.holon_id);
+    out.push_back(std::move(view));
+  }
+  return json::value{
+      json::object{{"task_id", task_id}, {"events", std::move(out)}}};
+}
+
 } // namespace rxon::actors

@@ -1,5 +1,6 @@
 #include "runtime/config.hpp"
 
+#include "protocol/identifiers.hpp"
 #include "protocol/json.hpp"
 
 #include <charconv>
@@ -227,6 +228,23 @@ const std::vector<option>& options() {
             &c::retry_max_ms),
     double_opt("reputation-floor", "RXON_REPUTATION_FLOOR",
                "below it a holon gets no tasks", &c::reputation_floor),
+    str_opt("uplink", "RXON_UPLINK",
+            "parent orchestrator URL: register there as a holon",
+            &c::uplink),
+    str_opt("uplink-id", "RXON_UPLINK_ID", "worker id at the parent",
+            &c::uplink_id),
+    str_opt("uplink-token", "RXON_UPLINK_TOKEN", "worker token at the parent",
+            &c::uplink_token),
+    str_opt("uplink-tls-ca", "RXON_UPLINK_TLS_CA",
+            "CA bundle to verify the parent (https)", &c::uplink_tls_ca),
+    int_opt("uplink-heartbeat-ms", "RXON_UPLINK_HEARTBEAT_MS",
+            "heartbeat period towards the parent", &c::uplink_heartbeat_ms),
+    int_opt("uplink-place-ms", "RXON_UPLINK_PLACE_MS",
+            "a pulled task not placed locally within this goes back",
+            &c::uplink_place_ms),
+    int_opt("uplink-backlog", "RXON_UPLINK_BACKLOG",
+            "results kept while the parent is unreachable",
+            &c::uplink_backlog),
     str_opt("log-format", "RXON_LOG_FORMAT", "text | json (JSON lines)",
             &c::log_format),
     str_opt("log-level", "RXON_LOG_LEVEL", "debug | info | warn | error",
@@ -364,6 +382,34 @@ result<serve_config> load_config(const std::vector<std::string>& args,
   return cfg;
 }
 
+namespace {
+
+status validate_uplink(const serve_config& cfg) {
+  if (cfg.uplink.empty()) {
+    if (!cfg.uplink_id.empty() || !cfg.uplink_token.empty())
+      return bad("uplink", "uplink-id and uplink-token need --uplink URL");
+    return {};
+  }
+  if (cfg.uplink.rfind("http://", 0) != 0
+      && cfg.uplink.rfind("https://", 0) != 0)
+    return bad("uplink",
+               "expected an http:// or https:// URL, got '" + cfg.uplink + "'");
+  if (cfg.uplink_id.empty())
+    return bad("uplink-id", "required with --uplink");
+  if (!is_valid_identifier(cfg.uplink_id))
+    return bad("uplink-id", "invalid identifier '" + cfg.uplink_id + "'");
+  if (cfg.uplink_token.empty())
+    return bad("uplink-token", "required with --uplink");
+  if (cfg.uplink_heartbeat_ms <= 0 || cfg.uplink_place_ms <= 0)
+    return bad("uplink",
+               "uplink-heartbeat-ms and uplink-place-ms must be positive");
+  if (cfg.uplink_backlog < 1)
+    return bad("uplink-backlog", "must be >= 1");
+  return {};
+}
+
+} // namespace
+
 status validate(const serve_config& cfg) {
   if (auto ep = cfg.endpoint(); !ep)
     return ep.error();
@@ -389,7 +435,7 @@ status validate(const serve_config& cfg) {
     return bad("threads", "io-threads and scheduler-threads must be >= 1");
   if (cfg.lease_ms <= 0 || cfg.holon_ttl_ms <= 0)
     return bad("timeouts", "lease-ms and holon-ttl-ms must be positive");
-  return {};
+  return validate_uplink(cfg);
 }
 
 const char* serve_usage() {

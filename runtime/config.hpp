@@ -52,6 +52,18 @@ struct serve_config {
   double reputation_floor = 0.3;
   std::size_t scheduler_threads = 1;
 
+  // -- stacking: this orchestrator as a holon of a parent ---------------------
+  std::string uplink;       ///< parent URL (http/https); empty: none
+  std::string uplink_id;    ///< worker id at the parent
+  std::string uplink_token; ///< worker token at the parent
+  std::string uplink_tls_ca;
+  int64_t uplink_heartbeat_ms = 5'000;
+  /// A pulled task not placed on a local holon within this goes back to
+  /// the parent as RESOURCE_EXHAUSTED_ERROR.
+  int64_t uplink_place_ms = 2'000;
+  /// Results kept while the parent is unreachable (oldest dropped beyond).
+  std::size_t uplink_backlog = 10'000;
+
   // -- logging ----------------------------------------------------------------
   std::string log_format = "text"; ///< text | json
   std::string log_level = "info";  ///< debug | info | warn | error

@@ -10,6 +10,7 @@
 #include "runtime/config.hpp"
 #include "runtime/http/server.hpp"
 #include "runtime/log.hpp"
+#include "runtime/uplink/uplink.hpp"
 
 #include <openssl/rand.h>
 
@@ -146,6 +147,20 @@ actors::orchestrator_options orchestrator_options_of(const serve_config& cfg) {
   return o;
 }
 
+uplink_options uplink_options_of(const serve_config& cfg) {
+  uplink_options o;
+  o.url = cfg.uplink;
+  o.id = cfg.uplink_id;
+  o.token = cfg.uplink_token;
+  o.tls_ca = cfg.uplink_tls_ca;
+  o.heartbeat = std::chrono::milliseconds(cfg.uplink_heartbeat_ms);
+  o.place_timeout = std::chrono::milliseconds(cfg.uplink_place_ms);
+  o.max_backoff = std::min(std::chrono::milliseconds(2000),
+                           std::chrono::milliseconds(cfg.uplink_heartbeat_ms));
+  o.backlog = cfg.uplink_backlog;
+  return o;
+}
+
 /// Tasks currently leased to holons (assigned or running).
 int64_t leased_tasks(actors::orchestrator& orch) {
   auto p = std::make_shared<std::promise<int64_t>>();
@@ -201,7 +216,14 @@ int run_serve(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto orch = actors::orchestrator::start(orchestrator_options_of(cfg));
+  auto oopts = orchestrator_options_of(cfg);
+  std::unique_ptr<uplink> up;
+  if (!cfg.uplink.empty()) {
+    up = std::make_unique<uplink>(uplink_options_of(cfg));
+    oopts.dispatch.watch_owner = up->owner();
+    oopts.observer = up->observer();
+  }
+  auto orch = actors::orchestrator::start(std::move(oopts));
   if (!orch) {
     log::error("cannot start the orchestrator",
                {{"error", orch.error().message}, {"db", cfg.db}});
@@ -225,6 +247,12 @@ int run_serve(const std::vector<std::string>& args) {
              {"auth_mode", cfg.auth_mode}});
   if (!cfg.worker_token.empty())
     log::info("worker token (X-Worker-Token)", {{"token", cfg.worker_token}});
+  if (up)
+    if (auto st = up->start(**orch); !st) {
+      log::error("cannot start the uplink",
+                 {{"uplink", cfg.uplink}, {"error", st.error().message}});
+      return 1;
+    }
   for (const auto& [token, name] : cfg.client_tokens)
     log::info("client token (X-Client-Token)",
               {{"token", token}, {"client", name}});
@@ -235,6 +263,8 @@ int run_serve(const std::vector<std::string>& args) {
                          {"grace_period_ms", cfg.grace_period_ms}});
   // 1. Not ready, no new deliveries; workers may still post results.
   srv.state().routes().set_draining(true);
+  if (up)
+    up->stop_pulling();
   (*orch)->drain();
   // 2. Let leased tasks finish within the grace period.
   auto deadline = std::chrono::steady_clock::now()
@@ -245,6 +275,8 @@ int run_serve(const std::vector<std::string>& args) {
     leased = leased_tasks(**orch);
   }
   log::info("leases settled", {{"still_leased", leased}});
+  if (up)
+    up->stop(); // the results of the settled leases go up first
   // 3. Stop accepting; in-flight requests finish or are cut; flush.
   srv.stop();
   (*orch)->flush();

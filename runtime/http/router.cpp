@@ -1,5 +1,6 @@
 #include "runtime/http/router.hpp"
 
+#include "actors/subtree.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/identifiers.hpp"
 
@@ -256,6 +257,9 @@ void router::worker_register(http_request& req, reply done) {
                               + who.worker_id + "'"}));
   if (auto ok = signatures_.check(who.worker_id, body); !ok)
     return done(error_response(ok.error()));
+  // A sub-orchestrator's profiles are matched against every task.
+  if (auto profiles = actors::resource_profiles_of(reg); !profiles)
+    return done(error_response(profiles.error()));
   std::string warning;
   if (!req.rxon_version.empty() && req.rxon_version != protocol_version)
     warning = "protocol version mismatch: worker " + req.rxon_version

@@ -275,6 +275,11 @@ void router::client(http_request& req, const parsed_target& t, route_id& route,
       return api_.get_job(owner, s[3], pass(finish(r)));
     return api_.get_task(owner, s[3], pass(finish(r)));
   }
+  if (s.size() == 5 && m == "GET" && col == "tasks" && s[4] == "events") {
+    if (!is_valid_identifier(s[3]))
+      return bad_id(route_id::task_get, s[3]);
+    return api_.task_events(owner, s[3], pass(finish(route_id::task_get)));
+  }
   if (s.size() == 5 && m == "POST" && s[4] == "cancel"
       && (col == "jobs" || col == "tasks")) {
     auto r = col == "jobs" ? route_id::job_cancel : route_id::task_cancel;

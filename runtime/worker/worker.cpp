@@ -2,39 +2,17 @@
 
 #include "protocol/constants.hpp"
 #include "runtime/log.hpp"
+#include "runtime/peer_link.hpp"
 #include "runtime/worker/task_runner.hpp"
-
-#include <unistd.h>
 
 namespace rxon::runtime {
 
 namespace {
 
-constexpr std::chrono::milliseconds first_backoff{100};
-
-std::string hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0)
-    return "unknown";
-  return buf;
-}
-
 const char* mode_name(task_mode m) {
   return m == task_mode::exec   ? "exec"
          : m == task_mode::echo ? "echo"
                                 : "sleep";
-}
-
-/// 404 from the orchestrator: it does not know this worker (restarted).
-bool not_registered(const error& e) {
-  return e.http_status == 404;
-}
-
-/// Worth retrying: the orchestrator is down, restarting or busy.
-bool retryable(const error& e) {
-  return e.code == errc::network || e.code == errc::rate_limit
-         || e.code == errc::unavailable || e.code == errc::timeout
-         || (e.http_status && *e.http_status >= 500);
 }
 
 /// A TRANSIENT_ERROR result: the task may run again elsewhere.
@@ -46,13 +24,6 @@ task_result failed(const task_payload& task, std::string message) {
   res.error
       = task_error{std::string{error_code_transient}, std::move(message), {}};
   return res;
-}
-
-json::object error_fields(const error& e) {
-  json::object f{{"error", e.message}, {"code", to_string(e.code)}};
-  if (e.http_status)
-    f.set("http_status", *e.http_status);
-  return f;
 }
 
 } // namespace
@@ -94,7 +65,7 @@ worker_registration worker::registration() const {
   reg.supported_skills = std::move(skills);
   reg.resources = opts_.resources;
   worker_capabilities caps;
-  caps.hostname = hostname();
+  caps.hostname = host_name();
   reg.capabilities = std::move(caps);
   reg.metadata = json::object{{"mode", mode_name(opts_.mode)},
                               {"concurrency", opts_.concurrency}};

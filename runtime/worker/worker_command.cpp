@@ -1,6 +1,7 @@
 #include "runtime/worker/worker_command.hpp"
 
 #include "runtime/log.hpp"
+#include "runtime/peer_link.hpp"
 #include "runtime/transport/blocking_transport.hpp"
 #include "runtime/worker/worker.hpp"
 
@@ -11,31 +12,6 @@
 #include <thread>
 
 namespace rxon::runtime {
-
-namespace {
-
-transport_options transport_options_of(const worker_options& o) {
-  transport_options t;
-  t.tls.ca_file = o.tls_ca;
-  t.tls.cert_file = o.tls_cert;
-  t.tls.key_file = o.tls_key;
-  t.tls.verify_peer = !o.tls_insecure;
-  // Reconnect the command channel as fast as the rest of the worker.
-  t.ws_initial_delay = std::min(std::chrono::milliseconds{200}, o.max_backoff);
-  t.ws_max_delay = o.max_backoff;
-  t.request_timeout = std::chrono::milliseconds{30000};
-  t.connect_timeout = std::chrono::milliseconds{5000};
-  t.log = [](log_level l, std::string_view line) {
-    auto lvl = l == log_level::debug     ? log::level::debug
-               : l == log_level::info    ? log::level::info
-               : l == log_level::warning ? log::level::warn
-                                         : log::level::error;
-    log::write(lvl, line, {{"component", "transport"}});
-  };
-  return t;
-}
-
-} // namespace
 
 int run_worker(const std::vector<std::string>& args) {
   for (const auto& a : args)
@@ -61,8 +37,12 @@ int run_worker(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto transport = blocking_transport::create(
-      opts.url, opts.worker_id, opts.token, transport_options_of(opts));
+  auto topts
+      = peer_transport_options(opts.tls_ca, opts.tls_insecure, opts.max_backoff);
+  topts.tls.cert_file = opts.tls_cert;
+  topts.tls.key_file = opts.tls_key;
+  auto transport = blocking_transport::create(opts.url, opts.worker_id,
+                                              opts.token, std::move(topts));
   if (!transport) {
     std::cerr << "rxon worker: " << transport.error().message << "\n";
     return 2;

@@ -1,6 +1,6 @@
 // `rxon submit` against a real `rxon serve` and `rxon worker`.
 
-#include "tests/cli/support/cluster.hpp"
+#include "tests/support/cluster.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,8 +1,8 @@
 // `rxon worker` against the project's own `rxon serve`, both as real
 // processes over loopback.
 
-#include "tests/cli/support/cluster.hpp"
 #include "tests/runtime/support/test_certs.hpp"
+#include "tests/support/cluster.hpp"
 
 #include <doctest/doctest.h>
 
@@ -211,7 +211,8 @@ TEST_CASE("the worker registers again with an orchestrator that lost its "
   REQUIRE(w->wait_for_log("failed", 20s));
   // A replacement on the same address with an empty database does not know
   // the worker: its polls get 404 until it registers again.
-  serve = std::make_unique<serve_process>(dir.path(), port, "fresh.db");
+  serve = std::make_unique<serve_process>(
+      dir.path(), serve_config{port, "fresh.db", {}, std::nullopt});
   REQUIRE(serve->ready());
   REQUIRE(wait_until([&] { return count(w->err(), "registered") >= 2; }, 20s));
   auto id = serve->submit("echo", json::object{{"round", 2}});

@@ -4,8 +4,8 @@
 // client-API helpers and `rxon worker` launchers for the CLI tests.
 
 #include "protocol/json.hpp"
-#include "tests/cli/support/process.hpp"
 #include "tests/runtime/support/test_client.hpp"
+#include "tests/support/process.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -30,10 +30,10 @@ struct serve_config {
 class serve_process {
 public:
   serve_process(const std::filesystem::path& dir, serve_config cfg);
-  /// Starts `rxon serve` on `port` (0: any free port) with the DB
-  /// `dir/db_name`, and waits until it is ready.
+  /// Starts `rxon serve` on `port` (0: any free port) with the DB in
+  /// `dir` and the `extra` flags, and waits until it is ready.
   serve_process(const std::filesystem::path& dir, uint16_t port = 0,
-                const std::string& db_name = "rxon.db");
+                std::vector<std::string> extra = {});
 
   bool ready() const { return port_ != 0; }
   uint16_t port() const { return port_; }
@@ -54,6 +54,10 @@ public:
                          std::chrono::milliseconds timeout = 20s);
   /// POST /api/v1/tasks/{id}/cancel; returns the HTTP status.
   int cancel(const std::string& id);
+  /// GET /api/v1/tasks/{id}/events; null when it fails.
+  json::value events(const std::string& id);
+  /// GET /api/v1/workers; null when it fails.
+  json::value workers();
 
 private:
   std::filesystem::path dir_;
@@ -62,6 +66,9 @@ private:
   std::unique_ptr<child> proc_;
   static int starts_;
 };
+
+/// A free loopback port below the ephemeral range (restartable).
+uint16_t stable_port();
 
 /// Starts `rxon worker` against `url` with id `id` and the given mode and
 /// extra flags; its logs go to `<dir>/<id>.err`.

@@ -1,4 +1,4 @@
-#include "tests/cli/support/cluster.hpp"
+#include "tests/support/cluster.hpp"
 
 #include "tests/runtime/support/test_client.hpp"
 
@@ -11,11 +11,9 @@
 
 namespace rxon::test {
 
-namespace {
-
-/// A free loopback port below the kernel's ephemeral range (32768+ here),
-/// so a test that restarts serve on it cannot lose it to another test's
-/// bind(0) in the meantime (ctest runs suites in parallel).
+/// Below the kernel's ephemeral range (32768+ here), so a test that
+/// restarts serve on it cannot lose it to another test's bind(0) in the
+/// meantime (ctest runs suites in parallel).
 uint16_t stable_port() {
   static std::mt19937 rng{std::random_device{}()};
   for (int attempt = 0; attempt < 200; ++attempt) {
@@ -38,17 +36,17 @@ uint16_t stable_port() {
   return 0; // fall back to an ephemeral port
 }
 
-} // namespace
-
 int serve_process::starts_ = 0;
 
 serve_process::serve_process(const std::filesystem::path& dir, uint16_t port,
-                             const std::string& db_name)
-    : serve_process(dir, serve_config{port, db_name, {}, std::nullopt}) {}
+                             std::vector<std::string> extra)
+    : serve_process(dir, serve_config{port, "rxon.db", std::move(extra),
+                                      std::nullopt}) {}
 
 serve_process::serve_process(const std::filesystem::path& dir,
                              serve_config cfg)
     : dir_(dir), tls_(std::move(cfg.tls)) {
+  std::filesystem::create_directories(dir);
   auto port = cfg.port == 0 ? stable_port() : cfg.port;
   auto name = "serve-" + std::to_string(++starts_);
   std::vector<std::string> argv{rxon_binary(),
@@ -128,6 +126,20 @@ int serve_process::cancel(const std::string& id) {
       .request("POST", "/api/v1/tasks/" + id + "/cancel", {},
                {{"X-Client-Token", client_token}})
       .status;
+}
+
+json::value serve_process::events(const std::string& id) {
+  http_client c{port_};
+  auto r = c.request("GET", "/api/v1/tasks/" + id + "/events", {},
+                     {{"X-Client-Token", client_token}});
+  return r.status == 200 ? r.json() : json::value{};
+}
+
+json::value serve_process::workers() {
+  http_client c{port_};
+  auto r = c.request("GET", "/api/v1/workers", {},
+                     {{"X-Client-Token", client_token}});
+  return r.status == 200 ? r.json() : json::value{};
 }
 
 std::unique_ptr<child> start_worker(const std::filesystem::path& dir,

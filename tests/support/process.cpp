@@ -1,4 +1,4 @@
-#include "tests/cli/support/process.hpp"
+#include "tests/support/process.hpp"
 
 #include <csignal>
 #include <cstdlib>
