@@ -237,6 +237,8 @@ const std::vector<option>& options() {
             &c::uplink_token),
     str_opt("uplink-tls-ca", "RXON_UPLINK_TLS_CA",
             "CA bundle to verify the parent (https)", &c::uplink_tls_ca),
+    str_opt("uplink-secret", "RXON_UPLINK_SECRET",
+            "HMAC secret at the parent, to sign messages", &c::uplink_secret),
     int_opt("uplink-heartbeat-ms", "RXON_UPLINK_HEARTBEAT_MS",
             "heartbeat period towards the parent", &c::uplink_heartbeat_ms),
     int_opt("uplink-place-ms", "RXON_UPLINK_PLACE_MS",

@@ -57,6 +57,7 @@ struct serve_config {
   std::string uplink_id;    ///< worker id at the parent
   std::string uplink_token; ///< worker token at the parent
   std::string uplink_tls_ca;
+  std::string uplink_secret; ///< HMAC secret at the parent (signed messages)
   int64_t uplink_heartbeat_ms = 5'000;
   /// A pulled task not placed on a local holon within this goes back to
   /// the parent as RESOURCE_EXHAUSTED_ERROR.

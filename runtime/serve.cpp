@@ -153,6 +153,7 @@ uplink_options uplink_options_of(const serve_config& cfg) {
   o.id = cfg.uplink_id;
   o.token = cfg.uplink_token;
   o.tls_ca = cfg.uplink_tls_ca;
+  o.secret = cfg.uplink_secret;
   o.heartbeat = std::chrono::milliseconds(cfg.uplink_heartbeat_ms);
   o.place_timeout = std::chrono::milliseconds(cfg.uplink_place_ms);
   o.max_backoff = std::min(std::chrono::milliseconds(2000),

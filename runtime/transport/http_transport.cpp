@@ -1,10 +1,15 @@
 #include "runtime/transport/http_transport.hpp"
 
 #include "protocol/codec.hpp"
+#include "protocol/signing.hpp"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <span>
+#include <string_view>
 
 namespace rxon::runtime {
 
@@ -12,6 +17,27 @@ namespace net = boost::asio;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// Stamps and signs `msg` when a secret is set (spec §5.1): the timestamp
+/// (Unix seconds) unless the caller set one, the signer, the signature.
+template <class T>
+void sign(T& msg, const std::string& signer, const std::string& secret,
+          std::span<const std::string_view> ignore = {}) {
+  if (secret.empty())
+    return;
+  if (!msg.timestamp)
+    msg.timestamp = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  if (!msg.security)
+    msg.security.emplace();
+  msg.security->signer_id = signer;
+  if (auto sig = sign_message(msg, secret, ignore))
+    msg.security->signature = std::move(*sig);
+}
+
+/// Relays append to it, so event signatures leave it out.
+constexpr std::string_view event_ignore[] = {"bubbling_chain"};
 
 constexpr const char* protocol_version = RXON_PROTOCOL_VERSION;
 
@@ -249,6 +275,7 @@ void http_transport::register_worker(worker_registration reg,
   on_strand([reg = std::move(reg),
              done = std::move(done)](http_transport& self) mutable {
     std::string path = "/_worker/workers/register";
+    sign(reg, self.worker_id_, self.opts_.signing_secret);
     auto req = self.make_request("POST", path, path, encode(reg));
     self.call(std::move(req),
               [self = self.shared_from_this(),
@@ -305,6 +332,7 @@ void http_transport::send_result(task_result res, callback<result_ack> done) {
              done = std::move(done)](http_transport& self) mutable {
     if (self.opts_.result_attempts <= 0)
       return done(result_ack{false, "", {}});
+    sign(res, self.worker_id_, self.opts_.signing_secret);
     auto body = encode(res);
     self.send_result_attempt(std::make_shared<task_result>(std::move(res)), 0,
                              std::move(body), std::move(done));
@@ -351,6 +379,7 @@ void http_transport::send_heartbeat(heartbeat hb,
                                     callback<heartbeat_reply> done) {
   on_strand([hb = std::move(hb),
              done = std::move(done)](http_transport& self) mutable {
+    sign(hb, self.worker_id_, self.opts_.signing_secret);
     auto req
         = self.make_request("PATCH", "/_worker/workers/" + self.worker_id_,
                             "/_worker/workers/" + self.path_id_, encode(hb));
@@ -369,6 +398,7 @@ void http_transport::send_heartbeat(heartbeat hb,
 void http_transport::emit_event(worker_event ev, callback<void> done) {
   on_strand([ev = std::move(ev),
              done = std::move(done)](http_transport& self) mutable {
+    sign(ev, self.worker_id_, self.opts_.signing_secret, event_ignore);
     auto body = encode(ev);
     if (!self.channel_ || !self.channel_->is_open())
       return self.post_event_http(body, std::move(done));

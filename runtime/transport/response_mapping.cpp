@@ -145,6 +145,9 @@ interpret_response(const http_response& res, std::string_view endpoint,
     return json::value{};
   if (res.status == 401) {
     error err{errc::auth, "Unauthorized (401) from " + std::string(endpoint)};
+    // The server's own words (e.g. which signature check failed).
+    if (auto why = trim(res.body); !why.empty())
+      err.message += ": " + std::string(why.substr(0, 512));
     err.http_status = 401;
     return err;
   }

@@ -46,6 +46,10 @@ struct transport_options {
   std::size_t body_limit = 64u << 20;
   /// Where log lines go; empty = warnings and errors to stderr.
   log_sink log;
+  /// When set, registrations, results, heartbeats and events are stamped
+  /// (timestamp, security.signer_id) and signed with HMAC-SHA256 over
+  /// their canonical JSON, as an orchestrator requiring signatures checks.
+  std::string signing_secret;
 };
 
 } // namespace rxon::runtime

@@ -37,9 +37,10 @@ std::function<void(actors::task_notice&&)> uplink::observer() {
 }
 
 status uplink::start(actors::orchestrator& local) {
-  auto t = blocking_transport::create(
-      opts_.url, opts_.id, opts_.token,
-      peer_transport_options(opts_.tls_ca, false, opts_.max_backoff));
+  auto topts = peer_transport_options(opts_.tls_ca, false, opts_.max_backoff);
+  topts.signing_secret = opts_.secret;
+  auto t = blocking_transport::create(opts_.url, opts_.id, opts_.token,
+                                      std::move(topts));
   if (!t)
     return t.error();
   transport_ = std::move(*t);

@@ -39,6 +39,8 @@ struct uplink_options {
   std::string id;
   std::string token;
   std::string tls_ca;
+  /// HMAC secret at the parent, when it requires signed messages.
+  std::string secret;
   std::chrono::milliseconds heartbeat{5000};
   /// A pulled task not placed on a local holon within this goes back as
   /// RESOURCE_EXHAUSTED_ERROR.

@@ -41,6 +41,7 @@ int run_worker(const std::vector<std::string>& args) {
       = peer_transport_options(opts.tls_ca, opts.tls_insecure, opts.max_backoff);
   topts.tls.cert_file = opts.tls_cert;
   topts.tls.key_file = opts.tls_key;
+  topts.signing_secret = opts.secret;
   auto transport = blocking_transport::create(opts.url, opts.worker_id,
                                               opts.token, std::move(topts));
   if (!transport) {

@@ -75,6 +75,8 @@ Options:
   --poll-timeout-s S  long-poll hold time (default 5)
   --grace-ms N        SIGTERM: time left to in-flight tasks (default 30000)
   --max-backoff-ms N  reconnection backoff cap (default 5000)
+  --secret S          sign messages with this HMAC secret (orchestrators
+                      that require signatures)
   --tls-ca FILE       CA bundle for https/wss
   --tls-cert FILE     client certificate (PEM) for mTLS, with --tls-key
   --tls-key FILE      client private key (PEM) for mTLS
@@ -169,6 +171,10 @@ result<worker_options> parse_worker_args(const std::vector<std::string>& args) {
       o.poll_timeout_s = *s;
     } else if (flag == "tls-ca") {
       o.tls_ca = value;
+    } else if (flag == "secret") {
+      if (value.empty())
+        return bad(flag, "empty secret");
+      o.secret = value;
     } else if (flag == "tls-cert") {
       o.tls_cert = value;
     } else if (flag == "tls-key") {

@@ -43,6 +43,8 @@ struct worker_options {
   /// Client certificate chain and key (PEM) for mTLS: both or neither.
   std::string tls_cert;
   std::string tls_key;
+  /// HMAC secret shared with the orchestrator: messages are signed.
+  std::string secret;
   bool tls_insecure = false;
 };
 

@@ -306,3 +306,29 @@ TEST_CASE("worker TLS flags are checked") {
   CHECK(*rc != 0);
   CHECK(p->err().find("--tls-key") != std::string::npos);
 }
+
+TEST_CASE("the worker signs its messages for an orchestrator that requires "
+          "signatures") {
+  temp_dir dir;
+  serve_process serve{dir.path(), 0,
+                      {"--require-signatures", "--worker-secrets",
+                       "signed-1=s3cret,unsigned-1=other"}};
+  REQUIRE(serve.ready());
+  auto w = start_worker(dir.path(), serve.url(), "signed-1",
+                        {"--echo", "--secret", "s3cret"});
+  INFO("worker log:\n" << w->err());
+  REQUIRE(w->wait_for_log("registered", 20s));
+  auto id = serve.submit("echo", json::object{{"signed", true}});
+  auto view = serve.wait_state(id, terminal);
+  CHECK(state_of(view) == "success");
+  CHECK(*view.find("result") == json::value{json::object{{"signed", true}}});
+  // Heartbeats are signed too: none was refused.
+  CHECK(w->err().find("Heartbeat failed") == std::string::npos);
+
+  // Without the secret the registration is refused and names the problem.
+  auto bare = start_worker(dir.path(), serve.url(), "unsigned-1", {"--echo"});
+  INFO("unsigned worker log:\n" << bare->err());
+  REQUIRE(bare->wait_for_log("registration refused", 20s));
+  CHECK(bare->err().find("signed messages need") != std::string::npos);
+  CHECK(bare->err().find("registered ") == std::string::npos);
+}

@@ -325,3 +325,24 @@ TEST_CASE("a registration with malformed resource profiles is refused with "
   auto good = reg(json::array{json::object{{"skills", json::array{"echo"}}}});
   CHECK(good.status == 200);
 }
+
+TEST_CASE("a mid signs what it sends to a root that requires signatures") {
+  temp_dir dir;
+  serve_process root{dir.path() / "root",
+                     0,
+                     {"--require-signatures", "--worker-secrets",
+                      "mid=mid-secret"}};
+  REQUIRE(root.ready());
+  auto flags = uplink_flags(root, "mid");
+  flags.insert(flags.end(), {"--uplink-secret", "mid-secret"});
+  serve_process mid{dir.path() / "mid", 0, flags};
+  REQUIRE(mid.ready());
+  auto leaf = start_worker(dir.path(), mid.url(), "leaf", {"--echo"});
+  REQUIRE(leaf->wait_for_log("registered", 20s));
+  REQUIRE(wait_until([&] { return offers(root, "mid", "echo"); }, 20s));
+  // Registration, heartbeats and the result all passed the root's check.
+  auto id = root.submit("echo", json::object{{"signed", true}});
+  auto view = root.wait_state(id, terminal, 20s);
+  CHECK(field(view, "state") == "success");
+  CHECK(field(view, "origin_worker_id") == "leaf");
+}

@@ -115,6 +115,9 @@ TEST_CASE("responses map to values or typed errors") {
   r = {401, "", "", {}, ""};
   CHECK(interpret_response(r, "/_worker/workers/w 1", now).error().message
         == "Unauthorized (401) from /_worker/workers/w 1");
+  r = {401, "application/json", "", {}, R"({"error":"bad signature"})"};
+  CHECK(interpret_response(r, "/p", now).error().message
+        == R"(Unauthorized (401) from /p: {"error":"bad signature"})");
 }
 
 TEST_CASE("rate-limit errors carry the body's code, message and wait") {
