@@ -346,3 +346,55 @@ TEST_CASE("a mid signs what it sends to a root that requires signatures") {
   CHECK(field(view, "state") == "success");
   CHECK(field(view, "origin_worker_id") == "leaf");
 }
+
+TEST_CASE("a four-level holarchy runs tasks at the bottom, relays events "
+          "through every level and cancels down to the leaf") {
+  temp_dir dir;
+  serve_process root{dir.path() / "root"};
+  REQUIRE(root.ready());
+  serve_process mid{dir.path() / "mid", 0, uplink_flags(root, "mid")};
+  REQUIRE(mid.ready());
+  serve_process sub{dir.path() / "sub", 0, uplink_flags(mid, "sub")};
+  REQUIRE(sub.ready());
+  auto leaf = start_worker(dir.path(), sub.url(), "deep-leaf", {"--echo"});
+  auto sleeper = start_worker(dir.path(), sub.url(), "deep-sleeper",
+                              {"--sleep-ms", "20000", "--skills", "slow"});
+  probe_leaf probe{sub.url(), "deep-probe"};
+  REQUIRE(wait_until(
+      [&] {
+        return offers(root, "mid", "echo") && offers(root, "mid", "probe")
+               && offers(root, "mid", "slow");
+      },
+      20s));
+
+  auto id = root.submit("echo", json::object{{"depth", 4}});
+  auto view = root.wait_state(id, terminal, 20s);
+  CHECK(field(view, "state") == "success");
+  CHECK(field(view, "worker_id") == "mid");
+  CHECK(field(view, "origin_worker_id") == "deep-leaf");
+  CHECK(*view.find("result") == json::value{json::object{{"depth", 4}}});
+
+  // The progress event climbs two relays: sub, then mid.
+  auto probe_id = root.submit("probe", json::object{});
+  CHECK(field(root.wait_state(probe_id, terminal, 20s), "state") == "success");
+  json::value events;
+  REQUIRE(wait_until(
+      [&] {
+        events = root.events(probe_id);
+        const auto* list = events.find("events");
+        return list && list->is_array() && !list->as_array().empty();
+      },
+      10s));
+  const auto& ev = events.find("events")->as_array().front();
+  CHECK(field(ev, "origin_worker_id") == "deep-probe");
+  CHECK(field(ev, "sender") == "mid");
+  REQUIRE(ev.find("bubbling_chain"));
+  CHECK(*ev.find("bubbling_chain") == json::value{json::array{"sub", "mid"}});
+
+  // A cancel at the root reaches the leaf two levels down.
+  auto slow = root.submit("slow", json::object{});
+  REQUIRE(sleeper->wait_for_log("task received", 20s));
+  CHECK(root.cancel(slow) == 200);
+  CHECK(sleeper->wait_for_log("cancelling task", 10s));
+  CHECK(field(root.task(slow), "state") == "cancelled");
+}
