@@ -3,9 +3,11 @@
 
 #include "tests/runtime/support/test_certs.hpp"
 #include "tests/support/cluster.hpp"
+#include "tests/support/loopback_server.hpp"
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 
@@ -331,4 +333,39 @@ TEST_CASE("the worker signs its messages for an orchestrator that requires "
   REQUIRE(bare->wait_for_log("registration refused", 20s));
   CHECK(bare->err().find("signed messages need") != std::string::npos);
   CHECK(bare->err().find("registered ") == std::string::npos);
+}
+
+TEST_CASE("the worker registers again when a heartbeat asks for a full sync") {
+  temp_dir dir;
+  std::atomic<int> heartbeats{0};
+  auto answer = [](int status, std::string body) {
+    server_response res;
+    res.status = status;
+    res.body = std::move(body);
+    return res;
+  };
+  loopback_server server{[&](const server_request& r) {
+    if (r.target == "/_worker/workers/register")
+      return answer(200, R"({"status":"registered"})");
+    if (r.method == "PATCH")
+      return answer(200, ++heartbeats == 1
+                             ? R"({"status":"ok","require_full_sync":true})"
+                             : R"({"status":"ok"})");
+    return answer(204, ""); // polls: nothing to do
+  }};
+  auto registrations = [&] {
+    int n = 0;
+    for (const auto& r : server.requests())
+      n += r.target == "/_worker/workers/register" ? 1 : 0;
+    return n;
+  };
+  auto w = start_worker(dir.path(), server.url(), "syncer", {"--echo"});
+  INFO("worker log:\n" << w->err());
+  REQUIRE(w->wait_for_log("registered", 20s));
+  CHECK(wait_until([&] { return registrations() >= 2; }, 20s));
+  CHECK(w->err().find("full sync") != std::string::npos);
+  // One request is enough: the next heartbeats do not register again.
+  auto settled = registrations();
+  REQUIRE(wait_until([&] { return heartbeats.load() >= 4; }, 20s));
+  CHECK(registrations() == settled);
 }

@@ -286,15 +286,4 @@ void loopback_server::ws_broadcast(std::string text) {
     net::post(s->ws.get_executor(), [s, text] { s->send(text); });
 }
 
-bool wait_until(const std::function<bool()>& pred,
-                std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return true;
-}
-
 } // namespace rxon::test

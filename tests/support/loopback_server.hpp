@@ -4,6 +4,8 @@
 // playing an orchestrator's answers in tests and benchmarks. Handlers run
 // on the server thread.
 
+#include "tests/support/wait_until.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -73,9 +75,5 @@ public:
 private:
   std::shared_ptr<impl> impl_;
 };
-
-/// Polls `pred` every millisecond until it holds or `limit` passes.
-bool wait_until(const std::function<bool()>& pred,
-                std::chrono::milliseconds limit = std::chrono::seconds(10));
 
 } // namespace rxon::test

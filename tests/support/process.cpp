@@ -19,17 +19,6 @@ std::string rxon_binary() {
   return RXON_BINARY;
 }
 
-bool wait_until(const std::function<bool()>& cond,
-                std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!cond()) {
-    if (std::chrono::steady_clock::now() > deadline)
-      return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
-
 child::child(const std::vector<std::string>& argv,
              const std::filesystem::path& dir, const std::string& name)
     : out_path_(dir / (name + ".out")), err_path_(dir / (name + ".err")) {

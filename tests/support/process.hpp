@@ -3,12 +3,13 @@
 // Child processes for the command-line tests: spawned with stdout and
 // stderr in files, killed and reaped by the destructor whatever happens.
 
+#include "tests/support/temp_dir.hpp"
+#include "tests/support/wait_until.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
-#include "tests/support/temp_dir.hpp"
-
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -20,11 +21,6 @@ using namespace std::chrono_literals;
 /// The rxon executable under test (RXON_BINARY from the environment, else
 /// the compile definition).
 std::string rxon_binary();
-
-
-/// Polls `cond` every few milliseconds until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& cond,
-                std::chrono::milliseconds timeout);
 
 class child {
 public:
