@@ -41,6 +41,9 @@ struct dispatch_config {
   /// A holon is reported in effects::touched at most this often (0: at
   /// every sign of life); the runtime sets a quarter of the holon TTL.
   int64_t touch_every_ms = 0;
+  /// false: nothing is stored (no database), so effects carry no store
+  /// changes for tasks and jobs; spares a copy of every task record.
+  bool record_changes = true;
 };
 
 using poll_id = uint64_t;

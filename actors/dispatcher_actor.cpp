@@ -287,8 +287,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       }
       link.handle = caf::actor_cast<holon_actor>(msg.holon);
       link.last_touch_ms = now;
-      fx.changes.holons.push_back(
-        {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
+      if (s.opts.writer) // without a store the record would be dropped
+        fx.changes.holons.push_back(
+          {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
       callback<json::value> done;
       if (auto w = s.registrations.find(msg.request);
           w != s.registrations.end()) {

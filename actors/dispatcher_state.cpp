@@ -194,7 +194,8 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   job->rec.owner = spec.owner;
   job->rec.metadata = spec.metadata;
   job->rec.created_ms = now;
-  fx.changes.jobs.push_back(job->rec);
+  if (cfg_.record_changes)
+    fx.changes.jobs.push_back(job->rec);
   auto& j = *job;
   jobs_.emplace(ack.job_id, std::move(job));
   std::vector<task_entry*> created;
