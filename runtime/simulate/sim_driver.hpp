@@ -6,6 +6,7 @@
 
 #include "actors/orchestrator.hpp"
 #include "runtime/simulate/simulator.hpp"
+#include "runtime/simulate/task_book.hpp"
 
 #include <memory>
 #include <queue>
@@ -51,7 +52,6 @@ private:
     bool busy = false;
     bool hb = false; ///< a heartbeat event is scheduled
   };
-  enum task_flag : uint8_t { delivered = 1, completed = 2, watched = 4 };
   static constexpr uint32_t no_task = UINT32_MAX;
 
   // -- setup (simulator.cpp) --------------------------------------------------
@@ -92,12 +92,7 @@ private:
   std::vector<uint32_t> types_; ///< task types some leaf can run
   std::vector<double> type_cdf_;
 
-  // Per task index: submit time, flags, and its id (for the final tally).
-  std::vector<int64_t> submitted_at_;
-  std::vector<uint8_t> flags_;
-  std::string id_arena_;
-  std::vector<uint64_t> id_end_;
-  uint64_t acked_ = 0; ///< tasks whose ids are known
+  task_book book_; ///< per task: submit time, flags, id
 
   int64_t t0_ = 0;
   int64_t arrivals_end_ = 0; ///< rate mode: last arrival time
