@@ -328,6 +328,28 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
                                                   now_of(self), fx);
       carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(reply)));
     },
+    [self](results_msg& msg) {
+      // One step for the whole batch: one commit, then every reply in order.
+      effects fx;
+      auto now = now_of(self);
+      std::vector<std::pair<callback<json::value>, json::value>> replies;
+      replies.reserve(msg.items.size());
+      for (auto& r : msg.items)
+        replies.emplace_back(std::move(r.done),
+                             self->state.logic->post_result(r.worker_id, r.res,
+                                                            now, fx));
+      carry_out(self, fx, [replies = std::move(replies)](
+                            const status& st) mutable {
+        for (auto& [done, value] : replies) {
+          if (!done)
+            continue;
+          if (!st)
+            done(error{errc::unavailable, "storage: " + st.error().message});
+          else
+            done(std::move(value));
+        }
+      });
+    },
     [self](heartbeat_msg& msg) {
       effects fx;
       auto reply = self->state.logic->heartbeat(msg.worker_id, msg.hb,

@@ -279,6 +279,17 @@ void orchestrator::post_result(std::string worker_id, task_result res,
       result_msg{std::move(worker_id), std::move(res), std::move(done)});
 }
 
+void orchestrator::post_results(std::vector<result_post> batch) {
+  if (batch.empty())
+    return;
+  results_msg msg;
+  msg.items.reserve(batch.size());
+  for (auto& r : batch)
+    msg.items.push_back(
+        {std::move(r.worker_id), std::move(r.res), std::move(r.done)});
+  caf::anon_send(impl_->dispatcher, std::move(msg));
+}
+
 void orchestrator::heartbeat(std::string worker_id,
                              std::optional<rxon::heartbeat> hb,
                              callback<json::value> done) {

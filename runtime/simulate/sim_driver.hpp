@@ -71,6 +71,7 @@ private:
   void on_poll(uint32_t h, uint32_t gen, result<std::optional<task_payload>> r);
   void begin_task(uint32_t h, task_payload& t);
   void complete(uint32_t h);
+  void flush_results();
   void crash(uint32_t h);
   void heartbeat(uint32_t h);
   void lose_subtree(uint32_t root);
@@ -93,6 +94,10 @@ private:
   std::vector<double> type_cdf_;
 
   task_book book_; ///< per task: submit time, flags, id
+  /// Results of this instant, posted as one batch, then the polls of the
+  /// holons that posted them (a worker polls after its result is in).
+  std::vector<actors::result_post> results_;
+  std::vector<std::pair<uint32_t, uint32_t>> repolls_; ///< holon, gen
 
   int64_t t0_ = 0;
   int64_t arrivals_end_ = 0; ///< rate mode: last arrival time

@@ -204,21 +204,34 @@ void sim_driver::complete(uint32_t h) {
   if (unit_(rng_) < opts_.drop_results) {
     ++s_.dropped_results; // the lease expires and the task is requeued
   } else {
-    task_result res;
-    res.job_id = std::move(hs.job_id);
-    res.task_id = std::move(hs.task_id);
-    res.status = "success";
-    orch_->post_result(tree_.nodes[h].id, std::move(res),
-                       [this, idx, h](result<json::value> r) {
-                         if (!r)
-                           return;
-                         const auto* st = r->find("status");
-                         if (st && st->is_string()
-                             && st->as_string() == "accepted")
-                           on_accepted(idx, h);
-                       });
+    auto& item = results_.emplace_back();
+    item.worker_id = tree_.nodes[h].id;
+    item.res.job_id = std::move(hs.job_id);
+    item.res.task_id = std::move(hs.task_id);
+    item.res.status = "success";
+    item.done = [this, idx, h](result<json::value> r) {
+      if (!r)
+        return;
+      const auto* st = r->find("status");
+      if (st && st->is_string() && st->as_string() == "accepted")
+        on_accepted(idx, h);
+    };
+    repolls_.emplace_back(h, hs.gen);
+    return;
   }
   poll(h);
+}
+
+void sim_driver::flush_results() {
+  if (results_.empty())
+    return;
+  orch_->post_results(std::move(results_));
+  results_.clear();
+  // A holon lost or crashed within the same instant does not poll.
+  for (auto [h, gen] : repolls_)
+    if (holons_[h].alive && holons_[h].gen == gen)
+      poll(h);
+  repolls_.clear();
 }
 
 void sim_driver::on_accepted(uint32_t idx, uint32_t h) {

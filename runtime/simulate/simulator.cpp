@@ -62,6 +62,7 @@ result<sim_run> sim_driver::run() {
       events_.pop();
       handle(e);
     }
+    flush_results();
     orch_->run_until_idle();
     if (progress_ && (++steps & 1023) == 0) {
       auto total = std::max<uint64_t>(s_.tasks, 1);
