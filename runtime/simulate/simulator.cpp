@@ -274,11 +274,13 @@ sim_run sim_driver::finish() {
     else
       lv.util_min = 0;
   }
-  orch_->holarchy([&out](result<json::value> r) {
-    if (r)
-      out.holarchy = std::move(*r);
-  });
-  orch_->run_until_idle();
+  if (opts_.holarchy) {
+    orch_->holarchy([&out](result<json::value> r) {
+      if (r)
+        out.holarchy = std::move(*r);
+    });
+    orch_->run_until_idle();
+  }
   out.stats = std::move(s_);
   out.lost = std::move(lost_);
   out.tree = std::move(tree_);
