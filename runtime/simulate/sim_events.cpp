@@ -225,8 +225,10 @@ void sim_driver::complete(uint32_t h) {
 void sim_driver::flush_results() {
   if (results_.empty())
     return;
+  auto n = results_.size();
   orch_->post_results(std::move(results_));
-  results_.clear();
+  results_ = {};
+  results_.reserve(n); // the next instant is about as busy
   // A holon lost or crashed within the same instant does not poll.
   for (auto [h, gen] : repolls_)
     if (holons_[h].alive && holons_[h].gen == gen)
