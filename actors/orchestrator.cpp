@@ -110,9 +110,8 @@ orchestrator::start(orchestrator_options opts) {
   // them (their TTL restarts), not at every poll and result.
   if (opts.dispatch.touch_every_ms == 0)
     opts.dispatch.touch_every_ms = std::max<int64_t>(opts.holon_ttl_ms / 4, 1);
-  // In memory only: the dispatcher need not describe its changes.
-  if (opts.db_path.empty())
-    opts.dispatch.record_changes = false;
+  // Changes are described only for a store to write them.
+  opts.dispatch.record_changes = !opts.db_path.empty();
   auto logic = std::make_unique<dispatcher_state>(opts.dispatch, opts.seed);
   recovered_state recovered;
   std::size_t recovered_tasks = 0;
