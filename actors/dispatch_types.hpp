@@ -45,6 +45,10 @@ struct dispatch_config {
   /// events are reported in effects::notices (the uplink's jobs). Empty:
   /// nothing is watched.
   std::string watch_owner;
+  /// false: nothing is stored (no database), so effects carry no store
+  /// changes for tasks and jobs; spares a copy of every task record.
+  /// orchestrator::start sets it from whether a db_path is given.
+  bool record_changes = true;
 };
 
 using poll_id = uint64_t;

@@ -325,8 +325,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       }
       link.handle = caf::actor_cast<holon_actor>(msg.holon);
       link.last_touch_ms = now;
-      fx.changes.holons.push_back(
-        {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
+      if (s.opts.writer) // without a store the record would be dropped
+        fx.changes.holons.push_back(
+          {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
       callback<json::value> done;
       if (auto w = s.registrations.find(msg.request);
           w != s.registrations.end()) {
@@ -364,6 +365,28 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       auto reply = self->state.logic->post_result(msg.worker_id, msg.res,
                                                   now_of(self), fx);
       carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(reply)));
+    },
+    [self](results_msg& msg) {
+      // One step for the whole batch: one commit, then every reply in order.
+      effects fx;
+      auto now = now_of(self);
+      std::vector<std::pair<callback<json::value>, json::value>> replies;
+      replies.reserve(msg.items.size());
+      for (auto& r : msg.items)
+        replies.emplace_back(std::move(r.done),
+                             self->state.logic->post_result(r.worker_id, r.res,
+                                                            now, fx));
+      carry_out(self, fx, [replies = std::move(replies)](
+                            const status& st) mutable {
+        for (auto& [done, value] : replies) {
+          if (!done)
+            continue;
+          if (!st)
+            done(error{errc::unavailable, "storage: " + st.error().message});
+          else
+            done(std::move(value));
+        }
+      });
     },
     [self](heartbeat_msg& msg) {
       effects fx;

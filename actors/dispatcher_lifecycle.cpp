@@ -59,6 +59,8 @@ void dispatcher_state::set_state(task_entry& t, task_state s) {
 
 void dispatcher_state::persist(task_entry& t, int64_t now, effects& fx) {
   t.rec.updated_ms = now;
+  if (!cfg_.record_changes)
+    return;
   // The whole record (params and all) is written once; state changes after
   // that rewrite only the mutable columns.
   if (t.stored) {

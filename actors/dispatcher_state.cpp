@@ -202,7 +202,8 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   job->rec.metadata = spec.metadata;
   job->rec.created_ms = now;
   job->watched = !cfg_.watch_owner.empty() && spec.owner == cfg_.watch_owner;
-  fx.changes.jobs.push_back(job->rec);
+  if (cfg_.record_changes)
+    fx.changes.jobs.push_back(job->rec);
   auto& j = *job;
   jobs_.emplace(ack.job_id, std::move(job));
   std::vector<task_entry*> created;

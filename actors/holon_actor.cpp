@@ -12,6 +12,10 @@ namespace {
 
 using self_ptr = holon_actor::stateful_pointer<holon_state>;
 
+/// Up to this many distinct registrations among a parent's children are
+/// compared directly instead of through a hash of their JSON.
+constexpr std::size_t small_fleet = 8;
+
 void schedule_ttl(self_ptr self, int64_t in_ms) {
   self->delayed_send(self,
                      std::chrono::milliseconds(std::max<int64_t>(in_ms, 1)),
@@ -22,20 +26,42 @@ void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
                      bool restarted);
 
 /// `reg` without its worker_id, shared with every child that registered
-/// the same content (expired entries are dropped on the way).
+/// the same content (expired entries are dropped on the way). `reg` is
+/// only borrowed: its worker_id is set aside while comparing.
 std::shared_ptr<const worker_registration>
-share_registration(holon_state& st, const worker_registration& reg) {
-  auto anon = reg;
-  anon.worker_id.clear();
-  auto key = std::hash<std::string>{}(json::to_string(to_json(anon)));
-  auto& candidates = st.kids().shared_regs[key];
-  std::erase_if(candidates, [](const auto& w) { return w.expired(); });
-  for (const auto& w : candidates)
-    if (auto p = w.lock(); p && *p == anon)
-      return p;
-  auto p = std::make_shared<const worker_registration>(std::move(anon));
-  candidates.push_back(p);
-  return p;
+share_registration(holon_state& st, worker_registration& reg) {
+  auto& fam = st.kids();
+  auto id = std::move(reg.worker_id);
+  reg.worker_id.clear();
+  std::shared_ptr<const worker_registration> found;
+  // A fleet has few distinct registrations per parent: compare with them
+  // before encoding the content as a hash key.
+  if (fam.shared_regs.size() <= small_fleet)
+    for (const auto& [key, list] : fam.shared_regs) {
+      for (const auto& w : list)
+        if (auto p = w.lock(); p && *p == reg) {
+          found = std::move(p);
+          break;
+        }
+      if (found)
+        break;
+    }
+  if (!found) {
+    auto key = std::hash<std::string>{}(json::to_string(to_json(reg)));
+    auto& candidates = fam.shared_regs[key];
+    std::erase_if(candidates, [](const auto& w) { return w.expired(); });
+    for (const auto& w : candidates)
+      if (auto p = w.lock(); p && *p == reg) {
+        found = std::move(p);
+        break;
+      }
+    if (!found) {
+      found = std::make_shared<const worker_registration>(reg);
+      candidates.push_back(found);
+    }
+  }
+  reg.worker_id = std::move(id);
+  return found;
 }
 
 // A child holon went down: lost (TTL) or removed means gone; anything else

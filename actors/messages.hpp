@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rxon::actors {
 
@@ -51,6 +52,12 @@ struct result_msg {
   std::string worker_id;
   task_result res;
   callback<json::value> done;
+};
+
+/// Many results in one message (orchestrator::post_results); each item is
+/// handled as a result_msg would be, in order.
+struct results_msg {
+  std::vector<result_msg> items;
 };
 
 struct heartbeat_msg {
@@ -161,6 +168,7 @@ typename Inspector::result_type inspect(Inspector& f, spawn_child_msg& x) {
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::register_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::poll_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::result_msg)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::results_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::heartbeat_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::event_msg)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(rxon::actors::return_msg)

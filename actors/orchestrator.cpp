@@ -110,6 +110,8 @@ orchestrator::start(orchestrator_options opts) {
   // them (their TTL restarts), not at every poll and result.
   if (opts.dispatch.touch_every_ms == 0)
     opts.dispatch.touch_every_ms = std::max<int64_t>(opts.holon_ttl_ms / 4, 1);
+  // Changes are described only for a store to write them.
+  opts.dispatch.record_changes = !opts.db_path.empty();
   auto logic = std::make_unique<dispatcher_state>(opts.dispatch, opts.seed);
   recovered_state recovered;
   std::size_t recovered_tasks = 0;
@@ -279,6 +281,17 @@ void orchestrator::post_result(std::string worker_id, task_result res,
   caf::anon_send(
       impl_->dispatcher,
       result_msg{std::move(worker_id), std::move(res), std::move(done)});
+}
+
+void orchestrator::post_results(std::vector<result_post> batch) {
+  if (batch.empty())
+    return;
+  results_msg msg;
+  msg.items.reserve(batch.size());
+  for (auto& r : batch)
+    msg.items.push_back(
+        {std::move(r.worker_id), std::move(r.res), std::move(r.done)});
+  caf::anon_send(impl_->dispatcher, std::move(msg));
 }
 
 void orchestrator::heartbeat(std::string worker_id,

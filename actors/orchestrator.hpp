@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace rxon::actors {
 
@@ -38,6 +39,13 @@ struct orchestrator_options {
   /// Called on the actor thread for each notice of a watched job
   /// (dispatch.watch_owner); must not block.
   std::function<void(task_notice&&)> observer;
+};
+
+/// One item of orchestrator::post_results.
+struct result_post {
+  std::string worker_id;
+  task_result res;
+  callback<json::value> done;
 };
 
 class orchestrator final : public orchestrator_api {
@@ -84,6 +92,11 @@ public:
   /// Fault injection: ends holon `id`'s actor abnormally, as a crash would;
   /// its supervisor then applies the restart policy.
   void crash_holon(std::string id);
+
+  /// Posts many results (of any workers) as one dispatcher message, all
+  /// committed together; each callback gets what post_result would answer.
+  /// For transports that gather results, and rxon simulate.
+  void post_results(std::vector<result_post> batch);
 
   /// Tasks recovered from the store at start.
   std::size_t recovered_tasks() const noexcept { return recovered_; }

@@ -6,6 +6,7 @@
 
 #include "actors/orchestrator.hpp"
 #include "runtime/simulate/simulator.hpp"
+#include "runtime/simulate/task_book.hpp"
 
 #include <memory>
 #include <queue>
@@ -51,7 +52,6 @@ private:
     bool busy = false;
     bool hb = false; ///< a heartbeat event is scheduled
   };
-  enum task_flag : uint8_t { delivered = 1, completed = 2, watched = 4 };
   static constexpr uint32_t no_task = UINT32_MAX;
 
   // -- setup (simulator.cpp) --------------------------------------------------
@@ -71,6 +71,7 @@ private:
   void on_poll(uint32_t h, uint32_t gen, result<std::optional<task_payload>> r);
   void begin_task(uint32_t h, task_payload& t);
   void complete(uint32_t h);
+  void flush_results();
   void crash(uint32_t h);
   void heartbeat(uint32_t h);
   void lose_subtree(uint32_t root);
@@ -92,12 +93,11 @@ private:
   std::vector<uint32_t> types_; ///< task types some leaf can run
   std::vector<double> type_cdf_;
 
-  // Per task index: submit time, flags, and its id (for the final tally).
-  std::vector<int64_t> submitted_at_;
-  std::vector<uint8_t> flags_;
-  std::string id_arena_;
-  std::vector<uint64_t> id_end_;
-  uint64_t acked_ = 0; ///< tasks whose ids are known
+  task_book book_; ///< per task: submit time, flags, id
+  /// Results of this instant, posted as one batch, then the polls of the
+  /// holons that posted them (a worker polls after its result is in).
+  std::vector<actors::result_post> results_;
+  std::vector<std::pair<uint32_t, uint32_t>> repolls_; ///< holon, gen
 
   int64_t t0_ = 0;
   int64_t arrivals_end_ = 0; ///< rate mode: last arrival time

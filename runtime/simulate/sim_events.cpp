@@ -113,22 +113,18 @@ void sim_driver::submit_job(std::size_t n) {
     job.tasks.push_back(std::move(t));
   }
   s_.tasks += n;
-  submitted_at_.resize(s_.tasks, now());
-  flags_.resize(s_.tasks, 0);
+  book_.add(n, now());
   orch_->submit(std::move(job), [this, first, n](result<job_ack> r) {
     if (!r) {
       failure_ = error{r.error().code, "submit: " + r.error().message};
       return;
     }
-    if (first != acked_ || r->task_ids.size() != n) {
+    if (first != book_.ids_known() || r->task_ids.size() != n) {
       failure_ = error{errc::internal, "submit: acknowledgements out of order"};
       return;
     }
-    for (const auto& id : r->task_ids) {
-      id_arena_ += id;
-      id_end_.push_back(id_arena_.size());
-    }
-    acked_ += n;
+    for (const auto& id : r->task_ids)
+      book_.set_next_id(id);
   });
 }
 
@@ -172,9 +168,9 @@ void sim_driver::begin_task(uint32_t h, task_payload& t) {
     return;
   }
   auto idx = static_cast<uint32_t>(i->as_double());
-  if (flags_[idx] & delivered)
+  if (book_.flags(idx) & task_book::delivered)
     ++s_.requeues;
-  flags_[idx] |= delivered;
+  book_.set(idx, task_book::delivered);
   const task_type* tt = &task_types()[0];
   for (const auto& x : task_types())
     if (x.name == t.type)
@@ -208,33 +204,49 @@ void sim_driver::complete(uint32_t h) {
   if (unit_(rng_) < opts_.drop_results) {
     ++s_.dropped_results; // the lease expires and the task is requeued
   } else {
-    task_result res;
-    res.job_id = std::move(hs.job_id);
-    res.task_id = std::move(hs.task_id);
-    res.status = "success";
-    orch_->post_result(tree_.nodes[h].id, std::move(res),
-                       [this, idx, h](result<json::value> r) {
-                         if (!r)
-                           return;
-                         const auto* st = r->find("status");
-                         if (st && st->is_string()
-                             && st->as_string() == "accepted")
-                           on_accepted(idx, h);
-                       });
+    auto& item = results_.emplace_back();
+    item.worker_id = tree_.nodes[h].id;
+    item.res.job_id = std::move(hs.job_id);
+    item.res.task_id = std::move(hs.task_id);
+    item.res.status = "success";
+    item.done = [this, idx, h](result<json::value> r) {
+      if (!r)
+        return;
+      const auto* st = r->find("status");
+      if (st && st->is_string() && st->as_string() == "accepted")
+        on_accepted(idx, h);
+    };
+    repolls_.emplace_back(h, hs.gen);
+    return;
   }
   poll(h);
 }
 
-void sim_driver::on_accepted(uint32_t idx, uint32_t h) {
-  if (flags_[idx] & completed)
+void sim_driver::flush_results() {
+  if (results_.empty())
     return;
-  flags_[idx] |= completed;
-  if (flags_[idx] & watched)
+  auto n = results_.size();
+  orch_->post_results(std::move(results_));
+  results_ = {};
+  results_.reserve(n); // the next instant is about as busy
+  // A holon lost or crashed within the same instant does not poll.
+  for (auto [h, gen] : repolls_)
+    if (holons_[h].alive && holons_[h].gen == gen)
+      poll(h);
+  repolls_.clear();
+}
+
+void sim_driver::on_accepted(uint32_t idx, uint32_t h) {
+  auto f = book_.flags(idx);
+  if (f & task_book::completed)
+    return;
+  if (f & task_book::watched)
     ++s_.rescued;
+  auto lat = now() - book_.submitted_at(idx);
+  book_.complete(idx);
   ++s_.completed;
   auto t = now();
   last_progress_ms_ = t;
-  auto lat = t - submitted_at_[idx];
   s_.latency.add(lat);
   if (s_.levels.empty())
     s_.levels.resize(static_cast<std::size_t>(tree_.levels));
@@ -293,8 +305,8 @@ void sim_driver::lose_subtree(uint32_t root) {
     if (hs.busy) {
       hs.busy = false;
       hs.busy_ms += now() - hs.started;
-      if (!(flags_[hs.task] & completed))
-        flags_[hs.task] |= watched;
+      if (!(book_.flags(hs.task) & task_book::completed))
+        book_.set(hs.task, task_book::watched);
       hs.task = no_task;
     }
     const auto& n = tree_.nodes[i];

@@ -25,6 +25,9 @@ struct sim_options {
   bool json = false;
   std::string report;   ///< HTML report file
   bool progress = true; ///< a progress bar when stderr is a terminal
+  /// Fetch the orchestrator's holarchy at the end (sim_run::holarchy);
+  /// the command line does not print it, and at 1M holons it costs.
+  bool holarchy = true;
 
   // Runtime knobs (simulated milliseconds).
   int64_t holon_ttl_ms = 60'000;

@@ -23,6 +23,7 @@ int run_simulate(const std::vector<std::string>& args) {
               << sim_usage();
     return 2;
   }
+  opts->holarchy = false; // neither printed nor drawn
   progress_fn progress;
   bool bar = opts->progress && ::isatty(2);
   if (bar)

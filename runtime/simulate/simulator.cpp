@@ -62,6 +62,7 @@ result<sim_run> sim_driver::run() {
       events_.pop();
       handle(e);
     }
+    flush_results();
     orch_->run_until_idle();
     if (progress_ && (++steps & 1023) == 0) {
       auto total = std::max<uint64_t>(s_.tasks, 1);
@@ -192,18 +193,16 @@ bool sim_driver::finished() const {
 status sim_driver::tally() {
   // Whatever the driver did not see complete is asked of the orchestrator:
   // failed, still pending (queued or leased), or lost (unknown to it).
-  if (acked_ != s_.tasks)
+  if (book_.ids_known() != s_.tasks)
     return error{errc::internal, "task ids missing for some submissions"};
   uint64_t asked = 0;
   uint64_t answered = 0;
   for (uint64_t i = 0; i < s_.tasks; ++i) {
-    if (flags_[i] & completed)
+    if (book_.flags(i) & task_book::completed)
       continue;
     ++asked;
-    auto begin = i == 0 ? 0 : id_end_[i - 1];
-    std::string id = id_arena_.substr(begin, id_end_[i] - begin);
     orch_->get_task(
-        "sim", std::move(id), [this, &answered](result<json::value> r) {
+        "sim", book_.id(i), [this, &answered](result<json::value> r) {
           ++answered;
           if (!r) {
             ++s_.lost;
@@ -275,11 +274,13 @@ sim_run sim_driver::finish() {
     else
       lv.util_min = 0;
   }
-  orch_->holarchy([&out](result<json::value> r) {
-    if (r)
-      out.holarchy = std::move(*r);
-  });
-  orch_->run_until_idle();
+  if (opts_.holarchy) {
+    orch_->holarchy([&out](result<json::value> r) {
+      if (r)
+        out.holarchy = std::move(*r);
+    });
+    orch_->run_until_idle();
+  }
   out.stats = std::move(s_);
   out.lost = std::move(lost_);
   out.tree = std::move(tree_);

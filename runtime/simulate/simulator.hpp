@@ -18,7 +18,8 @@ namespace rxon::runtime::simulate {
 struct sim_run {
   summary stats;
   topology tree;
-  /// The orchestrator's holarchy right after every holon registered.
+  /// The orchestrator's holarchy at the end of the run (when
+  /// sim_options::holarchy).
   json::value holarchy;
   /// Per node: busy share of its subtree's leaves over the run.
   std::vector<float> utilisation;

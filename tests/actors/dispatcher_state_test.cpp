@@ -675,3 +675,23 @@ TEST_CASE("pending tasks go out by priority, then age, across cancellations") {
   }
   CHECK_FALSE(f.take("a"));
 }
+
+TEST_CASE("a dispatcher without a store describes no task changes but "
+          "behaves the same") {
+  dispatch_config cfg;
+  cfg.record_changes = false;
+  fixture f(cfg);
+  f.add(holon_reg("a", {"echo"}));
+  auto ack = f.submit({task("echo"), task("echo")});
+  CHECK(f.last.changes.jobs.empty());
+  CHECK(f.last.changes.tasks.empty());
+  auto p = f.take("a");
+  REQUIRE(p);
+  CHECK(f.last.changes.task_updates.empty());
+  CHECK(status_of(f.result("a", success(*p, json::object{{"x", 1}})))
+        == "accepted");
+  CHECK(f.last.changes.tasks.empty());
+  CHECK(f.last.changes.task_updates.empty());
+  CHECK(f.state_of(p->task_id) == task_state::success);
+  CHECK(f.state_of(ack.task_ids[1]) == task_state::pending);
+}

@@ -101,6 +101,64 @@ TEST_CASE("the whole lifecycle runs through the actors and the store") {
   CHECK((*counts)[storage::task_state::success] == 2);
 }
 
+TEST_CASE("a batch of results is answered, in order, as single results "
+          "would be") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.file("rxon.db");
+  auto o = start(opts);
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  register_holon(*o, holon_reg("w2", {"echo"}));
+  auto ack = submit(*o, {task("echo"), task("echo"), task("echo")});
+  auto a = poll_once(*o, "w1");
+  auto b = poll_once(*o, "w1");
+  auto c = poll_once(*o, "w2");
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  auto item = [](std::string w, task_result r) {
+    result_post p;
+    p.worker_id = std::move(w);
+    p.res = std::move(r);
+    return p;
+  };
+  std::vector<result_post> batch;
+  batch.push_back(item("w1", success(*a)));
+  batch.push_back(item("w2", success(*c)));
+  batch.push_back(item("w1", success(*a))); // a duplicate
+  batch.push_back(item("w2", success(*b))); // another worker's task
+  std::vector<std::string> replies;
+  auto all = std::make_shared<std::promise<void>>();
+  auto fut = all->get_future();
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    batch[i].done
+        = [&replies, all, last = i + 1 == batch.size()](result<json::value> r) {
+            if (!r)
+              replies.push_back("error: " + r.error().message);
+            else if (const auto* why = r->find("reason"))
+              replies.push_back(why->as_string());
+            else
+              replies.push_back(r->find("status")->as_string());
+            if (last)
+              all->set_value();
+          };
+  o->post_results(std::move(batch));
+  REQUIRE(fut.wait_for(10s) == std::future_status::ready);
+  CHECK(replies
+        == std::vector<std::string>{"accepted", "accepted", "stale_task",
+                                    "worker_mismatch"});
+  CHECK(job_status(*o, ack.job_id) == "running");
+  auto last = post(*o, "w1", success(*b));
+  CHECK(last.find("status")->as_string() == "accepted");
+  CHECK(job_status(*o, ack.job_id) == "finished");
+  o->flush();
+  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  REQUIRE(store);
+  auto counts = (*store)->task_counts();
+  REQUIRE(counts);
+  CHECK((*counts)[storage::task_state::success] == 3);
+}
+
 TEST_CASE("a long poll is answered as soon as a task is submitted") {
   auto o = start({});
   register_holon(*o, holon_reg("w1", {"echo"}));
