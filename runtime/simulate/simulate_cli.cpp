@@ -4,6 +4,7 @@
 #include "runtime/simulate/simulator.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <unistd.h>
 
@@ -54,7 +55,12 @@ int run_simulate(const std::vector<std::string>& args) {
   else
     std::cout << to_text(run->stats);
   // Lost tasks are a failure of the runtime, not of the workload.
-  return run->stats.lost == 0 ? 0 : 3;
+  int rc = run->stats.lost == 0 ? 0 : 3;
+  // Everything is reported and nothing is stored: exit without tearing
+  // down the actors one by one (11-15 s at a million holons).
+  std::cout.flush();
+  std::fflush(nullptr);
+  std::_Exit(rc);
 }
 
 } // namespace rxon::runtime

@@ -312,8 +312,12 @@ result<sim_run> run_simulation(const sim_options& opts, progress_fn progress) {
     return std::move(tree).error();
   std::mt19937_64 fleet_rng(opts.seed ^ 0x9e3779b97f4a7c15ULL);
   assign_fleet(*tree, opts.slow_fraction, fleet_rng);
-  sim_driver d(opts, std::move(*tree), std::move(progress));
-  return d.run();
+  auto d = std::make_shared<sim_driver>(opts, std::move(*tree),
+                                        std::move(progress));
+  auto run = d->run();
+  if (run)
+    run->runtime = std::move(d);
+  return run;
 }
 
 } // namespace rxon::runtime::simulate

@@ -11,6 +11,7 @@
 #include "runtime/simulate/topology.hpp"
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace rxon::runtime::simulate {
@@ -25,6 +26,10 @@ struct sim_run {
   std::vector<float> utilisation;
   /// Per node: in a subtree lost during the run.
   std::vector<uint8_t> lost;
+  /// The run's actors and orchestrator, torn down with the last copy of
+  /// this handle: at a million holons that takes seconds, so callers can
+  /// report first.
+  std::shared_ptr<void> runtime;
 };
 
 /// Called now and then with completed and submitted-so-far task counts.
