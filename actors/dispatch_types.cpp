@@ -16,15 +16,15 @@ std::optional<strategy> parse_strategy(std::string_view name) {
 
 const char* to_string(strategy s) {
   switch (s) {
-    case strategy::round_robin:
-      return "round_robin";
-    case strategy::least_loaded:
-      return "least_loaded";
-    case strategy::cheapest:
-      return "cheapest";
-    case strategy::standard:
-    default:
-      return "default";
+  case strategy::round_robin:
+    return "round_robin";
+  case strategy::least_loaded:
+    return "least_loaded";
+  case strategy::cheapest:
+    return "cheapest";
+  case strategy::standard:
+  default:
+    return "default";
   }
 }
 

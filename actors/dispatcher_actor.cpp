@@ -2,9 +2,8 @@
 
 #include "actors/holon_actor.hpp"
 #include "actors/task_views.hpp"
-#include "storage/writer.hpp"
-
 #include "protocol/codec.hpp"
+#include "storage/writer.hpp"
 
 #include <caf/all.hpp>
 
@@ -95,8 +94,8 @@ void carry_out(self_ptr self, effects& fx,
 template <class T>
 std::function<void(const status&)> reply_after_commit(callback<T> done,
                                                       T value) {
-  return [done = std::move(done), value = std::move(value)](
-           const status& st) mutable {
+  return [done = std::move(done),
+          value = std::move(value)](const status& st) mutable {
     if (!st)
       done(error{errc::unavailable, "storage: " + st.error().message});
     else
@@ -122,7 +121,7 @@ void remove_subtree(self_ptr self, const std::string& id, bool lost) {
     st.logic->remove_holon(h, now, fx);
     fx.changes.removed_holons.push_back(h);
     fx.changes.events.push_back(
-      {now, lost ? "holon_lost" : "holon_removed", "", "", h, {}});
+        {now, lost ? "holon_lost" : "holon_removed", "", "", h, {}});
     if (auto l = st.holons.find(h); l != st.holons.end()) {
       if (auto p = st.children.find(l->second.parent); p != st.children.end())
         std::erase(p->second, h);
@@ -146,48 +145,48 @@ void answer_client(self_ptr self, client_msg& msg) {
   auto& st = self->state;
   auto now = now_of(self);
   switch (msg.kind) {
-    case client_msg::cancel_job:
-    case client_msg::cancel_task: {
-      effects fx;
-      auto r = msg.kind == client_msg::cancel_job
+  case client_msg::cancel_job:
+  case client_msg::cancel_task: {
+    effects fx;
+    auto r = msg.kind == client_msg::cancel_job
                  ? st.logic->cancel_job(msg.owner, msg.id, now, fx)
                  : st.logic->cancel_task(msg.owner, msg.id, now, fx);
-      if (!r) {
-        msg.done(std::move(r).error());
-        return;
-      }
-      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*r)));
+    if (!r) {
+      msg.done(std::move(r).error());
       return;
     }
-    case client_msg::list_holons:
-      msg.done(st.logic->holons_view());
-      return;
-    case client_msg::holarchy:
-      msg.done(holarchy_json(st, "root"));
-      return;
-    case client_msg::get_job:
-    case client_msg::get_task: {
-      auto view = msg.kind == client_msg::get_job
+    carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*r)));
+    return;
+  }
+  case client_msg::list_holons:
+    msg.done(st.logic->holons_view());
+    return;
+  case client_msg::holarchy:
+    msg.done(holarchy_json(st, "root"));
+    return;
+  case client_msg::get_job:
+  case client_msg::get_task: {
+    auto view = msg.kind == client_msg::get_job
                     ? st.logic->job_view(msg.owner, msg.id)
                     : st.logic->task_view(msg.owner, msg.id);
-      if (view) {
-        if (view->is_null()) {
-          msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
-          return;
-        }
-        // The state in memory may be ahead of the disk: answer once what
-        // it shows is committed, so a client never sees a success that a
-        // crash could take back.
-        effects none;
-        carry_out(self, none,
-                  reply_after_commit(std::move(msg.done), std::move(*view)));
+    if (view) {
+      if (view->is_null()) {
+        msg.done(error{errc::not_found, "'" + msg.id + "' not found"});
         return;
       }
-      break; // not in memory: ask the store
+      // The state in memory may be ahead of the disk: answer once what
+      // it shows is committed, so a client never sees a success that a
+      // crash could take back.
+      effects none;
+      carry_out(self, none,
+                reply_after_commit(std::move(msg.done), std::move(*view)));
+      return;
     }
-    case client_msg::list_jobs:
-    case client_msg::task_events:
-      break;
+    break; // not in memory: ask the store
+  }
+  case client_msg::list_jobs:
+  case client_msg::task_events:
+    break;
   }
   if (!st.opts.writer) {
     if (msg.kind == client_msg::list_jobs)
@@ -285,184 +284,190 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
   root_opts.child_ttl_ms = st.opts.holon_ttl_ms;
   root_opts.clock = st.opts.clock;
   st.root = self->spawn<caf::linked>(
-    holon, std::string{"root"}, std::shared_ptr<const worker_registration>{},
-    root_opts, caf::actor_cast<dispatcher_actor>(self), self->address());
+      holon, std::string{"root"}, std::shared_ptr<const worker_registration>{},
+      root_opts, caf::actor_cast<dispatcher_actor>(self), self->address());
   schedule_tick(self);
   return {
-    // -- holons -----------------------------------------------------------
-    [self](register_msg& msg) {
-      auto& s = self->state;
-      holon_actor parent = s.root;
-      if (!msg.parent_id.empty()) {
-        auto p = s.holons.find(msg.parent_id);
-        if (p == s.holons.end()) {
-          msg.done(error{errc::not_found,
-                         "parent holon '" + msg.parent_id + "' not found"});
+      // -- holons -----------------------------------------------------------
+      [self](register_msg& msg) {
+        auto& s = self->state;
+        holon_actor parent = s.root;
+        if (!msg.parent_id.empty()) {
+          auto p = s.holons.find(msg.parent_id);
+          if (p == s.holons.end()) {
+            msg.done(error{errc::not_found,
+                           "parent holon '" + msg.parent_id + "' not found"});
+            return;
+          }
+          parent = p->second.handle;
+        }
+        uint64_t request = 0;
+        if (msg.done) {
+          request = s.next_registration++;
+          s.registrations.emplace(request, std::move(msg.done));
+        }
+        self->send(parent, spawn_child_msg{std::move(msg.reg), request});
+      },
+      [self](holon_up_msg& msg) {
+        auto& s = self->state;
+        auto now = now_of(self);
+        const auto id = msg.reg.worker_id;
+        auto parent
+            = msg.parent_id == "root" ? std::string{"root"} : msg.parent_id;
+        effects fx;
+        if (msg.restarted)
+          s.logic->requeue_leases(id, now, fx);
+        s.logic->add_holon(msg.reg, now);
+        auto& link = s.holons[id];
+        if (link.parent.empty()) {
+          link.parent = parent;
+          s.children[parent].push_back(id);
+        }
+        link.handle = caf::actor_cast<holon_actor>(msg.holon);
+        link.last_touch_ms = now;
+        if (s.opts.writer) // without a store the record would be dropped
+          fx.changes.holons.push_back(
+              {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
+        callback<json::value> done;
+        if (auto w = s.registrations.find(msg.request);
+            w != s.registrations.end()) {
+          done = std::move(w->second);
+          s.registrations.erase(w);
+        }
+        if (!done) {
+          carry_out(self, fx);
           return;
         }
-        parent = p->second.handle;
-      }
-      uint64_t request = 0;
-      if (msg.done) {
-        request = s.next_registration++;
-        s.registrations.emplace(request, std::move(msg.done));
-      }
-      self->send(parent, spawn_child_msg{std::move(msg.reg), request});
-    },
-    [self](holon_up_msg& msg) {
-      auto& s = self->state;
-      auto now = now_of(self);
-      const auto id = msg.reg.worker_id;
-      auto parent = msg.parent_id == "root" ? std::string{"root"} : msg.parent_id;
-      effects fx;
-      if (msg.restarted)
-        s.logic->requeue_leases(id, now, fx);
-      s.logic->add_holon(msg.reg, now);
-      auto& link = s.holons[id];
-      if (link.parent.empty()) {
-        link.parent = parent;
-        s.children[parent].push_back(id);
-      }
-      link.handle = caf::actor_cast<holon_actor>(msg.holon);
-      link.last_touch_ms = now;
-      if (s.opts.writer) // without a store the record would be dropped
-        fx.changes.holons.push_back(
-          {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
-      callback<json::value> done;
-      if (auto w = s.registrations.find(msg.request);
-          w != s.registrations.end()) {
-        done = std::move(w->second);
-        s.registrations.erase(w);
-      }
-      if (!done) {
+        json::value ack = json::object{{"status", "registered"},
+                                       {"worker_id", id},
+                                       {"version", RXON_PROTOCOL_VERSION}};
+        carry_out(self, fx,
+                  reply_after_commit(std::move(done), std::move(ack)));
+      },
+      [self](down_atom, const std::string& id, bool lost) {
+        remove_subtree(self, id, lost);
+      },
+      [self](crash_atom, const std::string& id) {
+        // Fault injection (simulation): an abnormal exit, as from a crash.
+        if (auto h = self->state.holons.find(id); h != self->state.holons.end())
+          self->send(h->second.handle, crash_atom::value);
+      },
+      // -- worker side ------------------------------------------------------
+      [self](poll_msg& msg) {
+        auto& s = self->state;
+        auto id = s.next_poll++;
+        s.polls.emplace(id, std::move(msg.done));
+        effects fx;
+        s.logic->poll(id, msg.req, now_of(self), fx);
         carry_out(self, fx);
-        return;
-      }
-      json::value ack = json::object{{"status", "registered"},
-                                     {"worker_id", id},
-                                     {"version", RXON_PROTOCOL_VERSION}};
-      carry_out(self, fx, reply_after_commit(std::move(done), std::move(ack)));
-    },
-    [self](down_atom, const std::string& id, bool lost) {
-      remove_subtree(self, id, lost);
-    },
-    [self](crash_atom, const std::string& id) {
-      // Fault injection (simulation): an abnormal exit, as from a crash.
-      if (auto h = self->state.holons.find(id); h != self->state.holons.end())
-        self->send(h->second.handle, crash_atom::value);
-    },
-    // -- worker side ------------------------------------------------------
-    [self](poll_msg& msg) {
-      auto& s = self->state;
-      auto id = s.next_poll++;
-      s.polls.emplace(id, std::move(msg.done));
-      effects fx;
-      s.logic->poll(id, msg.req, now_of(self), fx);
-      carry_out(self, fx);
-    },
-    [self](result_msg& msg) {
-      effects fx;
-      auto reply = self->state.logic->post_result(msg.worker_id, msg.res,
+      },
+      [self](result_msg& msg) {
+        effects fx;
+        auto reply = self->state.logic->post_result(msg.worker_id, msg.res,
+                                                    now_of(self), fx);
+        carry_out(self, fx,
+                  reply_after_commit(std::move(msg.done), std::move(reply)));
+      },
+      [self](results_msg& msg) {
+        // One step for the whole batch: one commit, then every reply in order.
+        effects fx;
+        auto now = now_of(self);
+        std::vector<std::pair<callback<json::value>, json::value>> replies;
+        replies.reserve(msg.items.size());
+        for (auto& r : msg.items)
+          replies.emplace_back(
+              std::move(r.done),
+              self->state.logic->post_result(r.worker_id, r.res, now, fx));
+        carry_out(self, fx,
+                  [replies = std::move(replies)](const status& st) mutable {
+                    for (auto& [done, value] : replies) {
+                      if (!done)
+                        continue;
+                      if (!st)
+                        done(error{errc::unavailable,
+                                   "storage: " + st.error().message});
+                      else
+                        done(std::move(value));
+                    }
+                  });
+      },
+      [self](heartbeat_msg& msg) {
+        effects fx;
+        auto reply = self->state.logic->heartbeat(msg.worker_id, msg.hb,
                                                   now_of(self), fx);
-      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(reply)));
-    },
-    [self](results_msg& msg) {
-      // One step for the whole batch: one commit, then every reply in order.
-      effects fx;
-      auto now = now_of(self);
-      std::vector<std::pair<callback<json::value>, json::value>> replies;
-      replies.reserve(msg.items.size());
-      for (auto& r : msg.items)
-        replies.emplace_back(std::move(r.done),
-                             self->state.logic->post_result(r.worker_id, r.res,
-                                                            now, fx));
-      carry_out(self, fx, [replies = std::move(replies)](
-                            const status& st) mutable {
-        for (auto& [done, value] : replies) {
-          if (!done)
-            continue;
-          if (!st)
-            done(error{errc::unavailable, "storage: " + st.error().message});
-          else
-            done(std::move(value));
+        carry_out(self, fx);
+        msg.done(std::move(reply));
+      },
+      [self](event_msg& msg) {
+        effects fx;
+        auto reply = self->state.logic->post_event(msg.worker_id, msg.ev,
+                                                   now_of(self), fx);
+        carry_out(self, fx);
+        msg.done(std::move(reply));
+      },
+      [self](return_msg& msg) {
+        effects fx;
+        self->state.logic->return_task(msg.worker_id, msg.task_id, now_of(self),
+                                       fx);
+        carry_out(self, fx);
+      },
+      [self](attach_msg& msg) {
+        self->state.sinks[msg.worker_id] = dispatcher_actor_state::sink_entry{
+            msg.token, std::move(msg.sink)};
+      },
+      [self](detach_atom, const std::string& worker_id, uint64_t token) {
+        auto& sinks = self->state.sinks;
+        if (auto i = sinks.find(worker_id);
+            i != sinks.end() && i->second.token == token)
+          sinks.erase(i);
+      },
+      // -- client side ------------------------------------------------------
+      [self](submit_msg& msg) {
+        effects fx;
+        auto ack = self->state.logic->submit(msg.spec, now_of(self), fx);
+        if (!ack) {
+          msg.done(std::move(ack).error());
+          return;
         }
-      });
-    },
-    [self](heartbeat_msg& msg) {
-      effects fx;
-      auto reply = self->state.logic->heartbeat(msg.worker_id, msg.hb,
-                                                now_of(self), fx);
-      carry_out(self, fx);
-      msg.done(std::move(reply));
-    },
-    [self](event_msg& msg) {
-      effects fx;
-      auto reply = self->state.logic->post_event(msg.worker_id, msg.ev,
-                                                 now_of(self), fx);
-      carry_out(self, fx);
-      msg.done(std::move(reply));
-    },
-    [self](return_msg& msg) {
-      effects fx;
-      self->state.logic->return_task(msg.worker_id, msg.task_id, now_of(self),
-                                     fx);
-      carry_out(self, fx);
-    },
-    [self](attach_msg& msg) {
-      self->state.sinks[msg.worker_id]
-        = dispatcher_actor_state::sink_entry{msg.token, std::move(msg.sink)};
-    },
-    [self](detach_atom, const std::string& worker_id, uint64_t token) {
-      auto& sinks = self->state.sinks;
-      if (auto i = sinks.find(worker_id);
-          i != sinks.end() && i->second.token == token)
-        sinks.erase(i);
-    },
-    // -- client side ------------------------------------------------------
-    [self](submit_msg& msg) {
-      effects fx;
-      auto ack = self->state.logic->submit(msg.spec, now_of(self), fx);
-      if (!ack) {
-        msg.done(std::move(ack).error());
-        return;
-      }
-      carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*ack)));
-    },
-    [self](client_msg& msg) { answer_client(self, msg); },
-    [self](metrics_msg& msg) {
-      msg.done(prometheus_text(self->state.logic->stats()));
-    },
-    [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
-    [self](subtree_msg& msg) {
-      auto v = self->state.logic->subtree(msg.known_version);
-      if (msg.wait_ms <= 0 || v.idle_polls > 0 || v.full) {
-        msg.done(std::move(v));
-        return;
-      }
-      self->state.idle_waiters.push_back(
-        {now_of(self) + msg.wait_ms, msg.known_version, std::move(msg.done)});
-      self->delayed_send(self, std::chrono::milliseconds(msg.wait_ms),
-                         tick_atom::value);
-    },
-    [self](drain_atom) {
-      effects fx;
-      self->state.logic->drain(fx);
-      carry_out(self, fx);
-    },
-    // -- time -------------------------------------------------------------
-    [self](tick_atom) {
-      answer_idle_waiters(self);
-      auto& s = self->state;
-      auto now = now_of(self);
-      if (now < s.tick_at) {
-        // An earlier tick was superseded; the latest one is still pending.
-        return;
-      }
-      s.tick_at = INT64_MAX;
-      effects fx;
-      s.logic->tick(now, fx);
-      carry_out(self, fx);
-    },
+        carry_out(self, fx,
+                  reply_after_commit(std::move(msg.done), std::move(*ack)));
+      },
+      [self](client_msg& msg) { answer_client(self, msg); },
+      [self](metrics_msg& msg) {
+        msg.done(prometheus_text(self->state.logic->stats()));
+      },
+      [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
+      [self](subtree_msg& msg) {
+        auto v = self->state.logic->subtree(msg.known_version);
+        if (msg.wait_ms <= 0 || v.idle_polls > 0 || v.full) {
+          msg.done(std::move(v));
+          return;
+        }
+        self->state.idle_waiters.push_back({now_of(self) + msg.wait_ms,
+                                            msg.known_version,
+                                            std::move(msg.done)});
+        self->delayed_send(self, std::chrono::milliseconds(msg.wait_ms),
+                           tick_atom::value);
+      },
+      [self](drain_atom) {
+        effects fx;
+        self->state.logic->drain(fx);
+        carry_out(self, fx);
+      },
+      // -- time -------------------------------------------------------------
+      [self](tick_atom) {
+        answer_idle_waiters(self);
+        auto& s = self->state;
+        auto now = now_of(self);
+        if (now < s.tick_at) {
+          // An earlier tick was superseded; the latest one is still pending.
+          return;
+        }
+        s.tick_at = INT64_MAX;
+        effects fx;
+        s.logic->tick(now, fx);
+        carry_out(self, fx);
+      },
   };
 }
 

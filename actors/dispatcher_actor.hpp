@@ -17,7 +17,7 @@ namespace rxon::actors {
 struct dispatcher_options {
   dispatch_config dispatch;
   int64_t holon_ttl_ms = 120'000;
-  std::function<int64_t()> clock; ///< Unix ms; injectable for tests
+  std::function<int64_t()> clock;    ///< Unix ms; injectable for tests
   storage::writer* writer = nullptr; ///< null: in-memory only
   uint64_t seed = 0;
   /// Receives the notices of watched jobs (dispatch.watch_owner), on the

@@ -109,10 +109,10 @@ void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
   if (existing != st.kids().children.end()) {
     existing->second.reg = shared;
     self->send(existing->second.handle, reg);
-    self->send(st.dispatcher,
-               holon_up_msg{std::move(reg), st.id,
-                            caf::actor_cast<caf::actor>(existing->second.handle),
-                            false, request});
+    self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
+                                           caf::actor_cast<caf::actor>(
+                                               existing->second.handle),
+                                           false, request});
     return;
   }
   holon_options child_opts = st.opts;
@@ -126,10 +126,9 @@ void spawn_or_update(self_ptr self, worker_registration reg, uint64_t request,
     entry.restarts = 1;
   st.kids().child_ids.emplace(child.address(), reg.worker_id);
   st.kids().children.emplace(reg.worker_id, std::move(entry));
-  self->send(st.dispatcher,
-             holon_up_msg{std::move(reg), st.id,
-                          caf::actor_cast<caf::actor>(child), restarted,
-                          request});
+  self->send(st.dispatcher, holon_up_msg{std::move(reg), st.id,
+                                         caf::actor_cast<caf::actor>(child),
+                                         restarted, request});
 }
 
 } // namespace
@@ -160,29 +159,31 @@ holon(holon_actor::stateful_pointer<holon_state> self, std::string id,
       self->quit(msg.reason);
   });
   return {
-    [self](touch_atom) { self->state.last_seen_ms = self->state.opts.clock(); },
-    [self](ttl_atom) {
-      auto& s = self->state;
-      auto idle = s.opts.clock() - s.last_seen_ms;
-      if (idle >= s.opts.ttl_ms) {
-        self->quit(holon_lost_reason());
-        return;
-      }
-      schedule_ttl(self, s.opts.ttl_ms - idle);
-    },
-    [self](spawn_child_msg& msg) {
-      spawn_or_update(self, std::move(msg.reg), msg.request, false);
-    },
-    [self](crash_atom) {
-      // Fault injection: fail as a crashing holon would. Not exit_reason::
-      // kill, which would also take down the linked parent chain.
-      self->quit(caf::make_error(caf::sec::runtime_error, "crash injected"));
-    },
-    [self](worker_registration& reg) {
-      self->state.reg
-        = std::make_shared<const worker_registration>(std::move(reg));
-      self->state.last_seen_ms = self->state.opts.clock();
-    },
+      [self](touch_atom) {
+        self->state.last_seen_ms = self->state.opts.clock();
+      },
+      [self](ttl_atom) {
+        auto& s = self->state;
+        auto idle = s.opts.clock() - s.last_seen_ms;
+        if (idle >= s.opts.ttl_ms) {
+          self->quit(holon_lost_reason());
+          return;
+        }
+        schedule_ttl(self, s.opts.ttl_ms - idle);
+      },
+      [self](spawn_child_msg& msg) {
+        spawn_or_update(self, std::move(msg.reg), msg.request, false);
+      },
+      [self](crash_atom) {
+        // Fault injection: fail as a crashing holon would. Not exit_reason::
+        // kill, which would also take down the linked parent chain.
+        self->quit(caf::make_error(caf::sec::runtime_error, "crash injected"));
+      },
+      [self](worker_registration& reg) {
+        self->state.reg
+            = std::make_shared<const worker_registration>(std::move(reg));
+        self->state.last_seen_ms = self->state.opts.clock();
+      },
   };
 }
 

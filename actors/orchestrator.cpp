@@ -38,7 +38,7 @@ struct orchestrator::impl {
     return origin_ms
            + duration_cast<milliseconds>(sched->clock().current_time
                                          - origin_tp)
-               .count();
+                 .count();
   }
 };
 
@@ -148,12 +148,12 @@ orchestrator::start(orchestrator_options opts) {
   // Work stealing makes them poll with 50 us sleeps for a while after each
   // burst, which on a 2-core host takes CPU from the listener and the
   // storage thread (bench http: +20% tasks/s with sharing).
-  p->cfg.set("scheduler.policy", opts.deterministic ? caf::atom("testing")
-                                                    : caf::atom("sharing"));
+  p->cfg.set("scheduler.policy",
+             opts.deterministic ? caf::atom("testing") : caf::atom("sharing"));
   p->sys = std::make_unique<caf::actor_system>(p->cfg);
   if (opts.deterministic) {
-    p->sched = &dynamic_cast<caf::scheduler::test_coordinator&>(
-      p->sys->scheduler());
+    p->sched
+        = &dynamic_cast<caf::scheduler::test_coordinator&>(p->sys->scheduler());
     p->origin_ms = opts.clock();
     p->origin_tp = p->sched->clock().current_time;
     opts.clock = [raw = p.get()] { return raw->sim_now(); };
@@ -211,8 +211,9 @@ void orchestrator::flush() {
     return;
   // Let the dispatcher hand its pending changes to the writer first.
   std::promise<void> done;
-  caf::anon_send(impl_->dispatcher,
-                 stats_msg{[&done](result<dispatch_stats>) { done.set_value(); }});
+  caf::anon_send(impl_->dispatcher, stats_msg{[&done](result<dispatch_stats>) {
+                   done.set_value();
+                 }});
   run_until_idle();
   done.get_future().wait();
   impl_->writer->flush();
@@ -374,8 +375,8 @@ void orchestrator::holarchy(callback<json::value> done) {
   client(client_msg::holarchy, {}, {}, std::move(done));
 }
 
-void orchestrator::subtree(uint64_t known_version,
-                           callback<subtree_view> done, int64_t wait_ms) {
+void orchestrator::subtree(uint64_t known_version, callback<subtree_view> done,
+                           int64_t wait_ms) {
   caf::anon_send(impl_->dispatcher,
                  subtree_msg{known_version, wait_ms, std::move(done)});
 }

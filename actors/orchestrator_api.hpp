@@ -75,14 +75,14 @@ public:
   /// body, e.g. {"status":"registered", ...}.
   virtual void register_holon(worker_registration reg,
                               callback<json::value> done)
-    = 0;
+      = 0;
 
   /// Long-polls for the next task; nullopt after the timeout (HTTP 204).
   /// A delivered task is leased to the worker. If the caller cannot deliver
   /// it, it must call `return_task` so the task is requeued at once.
   virtual void poll(poll_request req,
                     callback<std::optional<task_payload>> done)
-    = 0;
+      = 0;
 
   /// Gives back a task the caller could not deliver.
   virtual void return_task(std::string worker_id, std::string task_id) = 0;
@@ -91,24 +91,24 @@ public:
   /// {"status":"ignored","reason":...}.
   virtual void post_result(std::string worker_id, task_result res,
                            callback<json::value> done)
-    = 0;
+      = 0;
 
   /// Heartbeat, with or without body: {"status":"ok", "cancel_task_ids":[..],
   /// "require_full_sync":true?}.
   virtual void heartbeat(std::string worker_id,
                          std::optional<rxon::heartbeat> hb,
                          callback<json::value> done)
-    = 0;
+      = 0;
 
   /// A worker event (HTTP or WebSocket): {"status":"event_accepted"}.
   virtual void post_event(std::string worker_id, worker_event ev,
                           callback<json::value> done)
-    = 0;
+      = 0;
 
   /// Attaches a worker's command channel; replaces an older one. Returns a
   /// token for detach_commands.
   virtual uint64_t attach_commands(std::string worker_id, command_sink sink)
-    = 0;
+      = 0;
   virtual void detach_commands(std::string worker_id, uint64_t token) = 0;
 
   // -- client side (/api/v1) --------------------------------------------------
@@ -117,18 +117,18 @@ public:
   virtual void submit(job_spec spec, callback<job_ack> done) = 0;
   virtual void cancel_job(std::string owner, std::string job_id,
                           callback<json::value> done)
-    = 0;
+      = 0;
   virtual void cancel_task(std::string owner, std::string task_id,
                            callback<json::value> done)
-    = 0;
+      = 0;
   /// {"job_id","status","counts":{state:n},"tasks":[...],"metadata"}.
   virtual void get_job(std::string owner, std::string job_id,
                        callback<json::value> done)
-    = 0;
+      = 0;
   /// The task view; "result"/"error" only once terminal.
   virtual void get_task(std::string owner, std::string task_id,
                         callback<json::value> done)
-    = 0;
+      = 0;
   /// {"jobs":[{"job_id","status","counts","created_at"}...]}.
   virtual void list_jobs(job_query q, callback<json::value> done) = 0;
   /// {"workers":[{"worker_id","status","load","skills",...}]}, no secrets.

@@ -34,7 +34,7 @@ std::string job_status_of(const std::array<int64_t, 8>& c) {
               + n(task_state::running);
   if (open > 0)
     return n(task_state::assigned) + n(task_state::running) > 0 ? "running"
-                                                                 : "pending";
+                                                                : "pending";
   if (n(task_state::quarantined) > 0)
     return "quarantined";
   if (n(task_state::failure) + n(task_state::timeout) > 0)
@@ -51,12 +51,10 @@ json::value job_view_json(const storage::job_record& job,
   for (size_t i = 0; i < counts.size(); ++i)
     if (counts[i] > 0)
       by_state.set(storage::to_string(static_cast<task_state>(i)), counts[i]);
-  return json::object{{"job_id", job.job_id},
-                      {"status", job_status_of(counts)},
-                      {"counts", std::move(by_state)},
-                      {"tasks", std::move(tasks)},
-                      {"metadata", job.metadata},
-                      {"created_ms", job.created_ms}};
+  return json::object{
+      {"job_id", job.job_id},          {"status", job_status_of(counts)},
+      {"counts", std::move(by_state)}, {"tasks", std::move(tasks)},
+      {"metadata", job.metadata},      {"created_ms", job.created_ms}};
 }
 
 result<json::value> task_events_json(storage::store& store,

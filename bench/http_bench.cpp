@@ -4,11 +4,11 @@
 // ceiling). Both run in this process on loopback.
 
 #include "bench/http_bench.hpp"
-#include "bench/transport_bench.hpp"
 
 #include "actors/orchestrator.hpp"
 #include "bench/bench_util.hpp"
 #include "bench/http_load.hpp"
+#include "bench/transport_bench.hpp"
 #include "bench/trivial_server.hpp"
 #include "runtime/http/server.hpp"
 

@@ -1,8 +1,8 @@
 #include "bench/protocol_bench.hpp"
 
 #include "protocol/codec.hpp"
-#include "protocol/signing.hpp"
 #include "protocol/matching.hpp"
+#include "protocol/signing.hpp"
 
 #include <chrono>
 #include <cstdint>

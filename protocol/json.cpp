@@ -122,30 +122,30 @@ bool value::is_number() const noexcept {
 
 bool value::is_integral() const noexcept {
   switch (type()) {
-    case kind::integer:
-    case kind::uinteger:
-      return true;
-    case kind::number: {
-      auto d = std::get<double>(v_);
-      return std::isfinite(d) && std::trunc(d) == d;
-    }
-    default:
-      return false;
+  case kind::integer:
+  case kind::uinteger:
+    return true;
+  case kind::number: {
+    auto d = std::get<double>(v_);
+    return std::isfinite(d) && std::trunc(d) == d;
+  }
+  default:
+    return false;
   }
 }
 
 double value::as_double() const {
   switch (type()) {
-    case kind::boolean:
-      return std::get<bool>(v_) ? 1.0 : 0.0;
-    case kind::integer:
-      return static_cast<double>(std::get<int64_t>(v_));
-    case kind::uinteger:
-      return static_cast<double>(std::get<uint64_t>(v_));
-    case kind::number:
-      return std::get<double>(v_);
-    default:
-      throw std::bad_variant_access{};
+  case kind::boolean:
+    return std::get<bool>(v_) ? 1.0 : 0.0;
+  case kind::integer:
+    return static_cast<double>(std::get<int64_t>(v_));
+  case kind::uinteger:
+    return static_cast<double>(std::get<uint64_t>(v_));
+  case kind::number:
+    return std::get<double>(v_);
+  default:
+    throw std::bad_variant_access{};
   }
 }
 
@@ -200,31 +200,31 @@ void write_string(std::string_view s, std::string& out) {
     run = i + 1;
     auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(hex[c >> 4]);
-        out.push_back(hex[c & 0xF]);
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    default:
+      out += "\\u00";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 0xF]);
     }
   }
   out.append(s.data() + run, s.size() - run);
@@ -238,16 +238,16 @@ void write_number(double d, std::string& out) {
   }
   char buf[64];
   if (std::trunc(d) == d && d >= -0x1p63 && d < 0x1p64) {
-    auto r = d < 0 ? std::to_chars(buf, buf + sizeof buf,
-                                   static_cast<int64_t>(d))
-                   : std::to_chars(buf, buf + sizeof buf,
-                                   static_cast<uint64_t>(d));
+    auto r
+        = d < 0
+              ? std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(d))
+              : std::to_chars(buf, buf + sizeof buf, static_cast<uint64_t>(d));
     out.append(buf, r.ptr);
     return;
   }
   // Shortest round-trip digits, then the reference's layout.
-  auto r = std::to_chars(buf, buf + sizeof buf, d,
-                         std::chars_format::scientific);
+  auto r
+      = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
   std::string_view sci{buf, static_cast<size_t>(r.ptr - buf)};
   bool negative = sci.front() == '-';
   if (negative)
@@ -294,60 +294,60 @@ namespace {
 void write_value(const value& v, std::string& out) {
   using k = value::kind;
   switch (v.type()) {
-    case k::null:
-      out += "null";
-      break;
-    case k::boolean:
-      out += v.as_bool() ? "true" : "false";
-      break;
-    case k::integer: {
-      char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
-      out.append(buf, r.ptr);
-      break;
+  case k::null:
+    out += "null";
+    break;
+  case k::boolean:
+    out += v.as_bool() ? "true" : "false";
+    break;
+  case k::integer: {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
+    out.append(buf, r.ptr);
+    break;
+  }
+  case k::uinteger: {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v.as_uint());
+    out.append(buf, r.ptr);
+    break;
+  }
+  case k::number:
+    write_number(v.as_double(), out);
+    break;
+  case k::string:
+    write_string(v.as_string(), out);
+    break;
+  case k::array: {
+    out.push_back('[');
+    bool first = true;
+    for (const auto& x : v.as_array()) {
+      if (!first)
+        out.push_back(',');
+      first = false;
+      write_value(x, out);
     }
-    case k::uinteger: {
-      char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, v.as_uint());
-      out.append(buf, r.ptr);
-      break;
+    out.push_back(']');
+    break;
+  }
+  case k::object: {
+    out.push_back('{');
+    bool first = true;
+    for (const auto& m : v.as_object()) {
+      // to_dict drops null members, and NaN/Inf (which become null).
+      if (m.val.is_null()
+          || (m.val.type() == k::number && !std::isfinite(m.val.as_double())))
+        continue;
+      if (!first)
+        out.push_back(',');
+      first = false;
+      write_string(m.key, out);
+      out.push_back(':');
+      write_value(m.val, out);
     }
-    case k::number:
-      write_number(v.as_double(), out);
-      break;
-    case k::string:
-      write_string(v.as_string(), out);
-      break;
-    case k::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& x : v.as_array()) {
-        if (!first)
-          out.push_back(',');
-        first = false;
-        write_value(x, out);
-      }
-      out.push_back(']');
-      break;
-    }
-    case k::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& m : v.as_object()) {
-        // to_dict drops null members, and NaN/Inf (which become null).
-        if (m.val.is_null()
-            || (m.val.type() == k::number && !std::isfinite(m.val.as_double())))
-          continue;
-        if (!first)
-          out.push_back(',');
-        first = false;
-        write_string(m.key, out);
-        out.push_back(':');
-        write_value(m.val, out);
-      }
-      out.push_back('}');
-      break;
-    }
+    out.push_back('}');
+    break;
+  }
   }
 }
 

@@ -126,7 +126,7 @@ public:
 private:
   std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string,
                array, object>
-    v_;
+      v_;
 };
 
 struct member {

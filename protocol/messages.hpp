@@ -22,8 +22,8 @@ struct hardware_device {
   std::optional<std::string> id;
   json::value properties; ///< object or null
   json::value metrics;    ///< object or null; never used in matching
-  friend bool operator==(const hardware_device&,
-                         const hardware_device&) = default;
+  friend bool operator==(const hardware_device&, const hardware_device&)
+      = default;
 };
 
 struct device_usage {
@@ -37,8 +37,8 @@ struct resources_usage {
   double cpu_load_percent = 0;
   double ram_used_gb = 0;
   std::optional<std::vector<device_usage>> devices_usage;
-  friend bool operator==(const resources_usage&,
-                         const resources_usage&) = default;
+  friend bool operator==(const resources_usage&, const resources_usage&)
+      = default;
 };
 
 struct resources {
@@ -52,8 +52,8 @@ struct installed_artifact {
   std::string version = "unknown";
   std::optional<std::string> type;
   json::value properties;
-  friend bool operator==(const installed_artifact&,
-                         const installed_artifact&) = default;
+  friend bool operator==(const installed_artifact&, const installed_artifact&)
+      = default;
 };
 
 /// The one model the reference serializes in declaration order.
@@ -76,8 +76,8 @@ struct security_context {
   std::optional<std::string> signer_id;
   std::optional<std::vector<std::string>> identity_chain;
   json::value metadata;
-  friend bool operator==(const security_context&,
-                         const security_context&) = default;
+  friend bool operator==(const security_context&, const security_context&)
+      = default;
 };
 
 struct worker_capabilities {
@@ -86,8 +86,8 @@ struct worker_capabilities {
   std::optional<std::map<std::string, double>> cost_per_skill;
   std::optional<std::string> s3_config_hash;
   json::value extra;
-  friend bool operator==(const worker_capabilities&,
-                         const worker_capabilities&) = default;
+  friend bool operator==(const worker_capabilities&, const worker_capabilities&)
+      = default;
 };
 
 struct file_metadata {
@@ -113,8 +113,8 @@ struct worker_registration {
   std::optional<security_context> security;
   json::value metadata;
   std::optional<int64_t> timestamp;
-  friend bool operator==(const worker_registration&,
-                         const worker_registration&) = default;
+  friend bool operator==(const worker_registration&, const worker_registration&)
+      = default;
 };
 
 /// STS response; optionally also the register response.
@@ -124,8 +124,8 @@ struct token_response {
   std::string worker_id;
   std::optional<std::string> refresh_token;
   json::value metadata;
-  friend bool operator==(const token_response&,
-                         const token_response&) = default;
+  friend bool operator==(const token_response&, const token_response&)
+      = default;
 };
 
 /// Body of POST /_worker/events and of worker->server WebSocket frames.
@@ -154,8 +154,8 @@ struct worker_command {
   std::optional<std::string> job_id;
   json::value params;
   json::value metadata;
-  friend bool operator==(const worker_command&,
-                         const worker_command&) = default;
+  friend bool operator==(const worker_command&, const worker_command&)
+      = default;
 };
 
 /// Body of a 200 poll response.

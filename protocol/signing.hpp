@@ -15,16 +15,15 @@ namespace rxon {
 
 /// Canonical JSON of a payload for signing: without the top-level
 /// "security" member and the top-level `ignore_fields` (objects only).
-result<std::string> signing_message(const json::value& payload,
-                                    std::span<const std::string_view> ignore_fields
-                                    = {});
+result<std::string>
+signing_message(const json::value& payload,
+                std::span<const std::string_view> ignore_fields = {});
 
 /// Lowercase hex HMAC-SHA256 of the canonical message. An empty secret is
 /// an error ("Secret key for signing cannot be empty.").
-result<std::string> sign_payload(const json::value& payload,
-                                 std::string_view secret,
-                                 std::span<const std::string_view> ignore_fields
-                                 = {});
+result<std::string>
+sign_payload(const json::value& payload, std::string_view secret,
+             std::span<const std::string_view> ignore_fields = {});
 
 /// Constant-time check of a signature; false for empty inputs, non-hex or
 /// uppercase signatures, or any change to the payload.

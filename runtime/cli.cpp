@@ -2,9 +2,9 @@
 
 #include "bench/bench.hpp"
 #include "runtime/serve.hpp"
+#include "runtime/simulate/simulate_cli.hpp"
 #include "runtime/submit_command.hpp"
 #include "runtime/worker/worker_command.hpp"
-#include "runtime/simulate/simulate_cli.hpp"
 
 #include <iostream>
 

@@ -48,8 +48,7 @@ status parse_bool(std::string_view name, std::string_view text, bool& out) {
   return {};
 }
 
-status parse_double(std::string_view name, std::string_view text,
-                    double& out) {
+status parse_double(std::string_view name, std::string_view text, double& out) {
   try {
     std::size_t used = 0;
     auto v = std::stod(std::string{text}, &used);
@@ -79,7 +78,10 @@ status parse_map(std::string_view name, std::string_view text,
 template <class T>
 option int_opt(const char* name, const char* env, const char* help,
                T serve_config::*field) {
-  return {name, env, help, false,
+  return {name,
+          env,
+          help,
+          false,
           [name, field](serve_config& c, std::string_view t) {
             return parse_int(name, t, c.*field);
           },
@@ -93,7 +95,10 @@ option int_opt(const char* name, const char* env, const char* help,
 
 option str_opt(const char* name, const char* env, const char* help,
                std::string serve_config::*field) {
-  return {name, env, help, false,
+  return {name,
+          env,
+          help,
+          false,
           [field](serve_config& c, std::string_view t) -> status {
             c.*field = std::string{t};
             return {};
@@ -108,7 +113,10 @@ option str_opt(const char* name, const char* env, const char* help,
 
 option bool_opt(const char* name, const char* env, const char* help,
                 bool serve_config::*field) {
-  return {name, env, help, true,
+  return {name,
+          env,
+          help,
+          true,
           [name, field](serve_config& c, std::string_view t) {
             return parse_bool(name, t, c.*field);
           },
@@ -122,7 +130,10 @@ option bool_opt(const char* name, const char* env, const char* help,
 
 option double_opt(const char* name, const char* env, const char* help,
                   double serve_config::*field) {
-  return {name, env, help, false,
+  return {name,
+          env,
+          help,
+          false,
           [name, field](serve_config& c, std::string_view t) {
             return parse_double(name, t, c.*field);
           },
@@ -136,7 +147,10 @@ option double_opt(const char* name, const char* env, const char* help,
 
 option map_opt(const char* name, const char* env, const char* help,
                std::map<std::string, std::string> serve_config::*field) {
-  return {name, env, help, false,
+  return {name,
+          env,
+          help,
+          false,
           [name, field](serve_config& c, std::string_view t) {
             return parse_map(name, t, c.*field);
           },
@@ -145,7 +159,8 @@ option map_opt(const char* name, const char* env, const char* help,
               return bad(name, "expected an object of strings");
             for (const auto& m : v.as_object()) {
               if (!m.val.is_string())
-                return bad(std::string{name} + "." + m.key, "expected a string");
+                return bad(std::string{name} + "." + m.key,
+                           "expected a string");
               (c.*field)[m.key] = m.val.as_string();
             }
             return {};
@@ -155,102 +170,104 @@ option map_opt(const char* name, const char* env, const char* help,
 const std::vector<option>& options() {
   using c = serve_config;
   static const std::vector<option> all = {
-    str_opt("listen", "RXON_LISTEN", "HOST:PORT to listen on", &c::listen),
-    str_opt("db", "RXON_DB", "SQLite file; '' or ':memory:' keeps nothing",
-            &c::db),
-    str_opt("synchronous", "RXON_SYNCHRONOUS", "SQLite sync: normal | full",
-            &c::synchronous),
-    str_opt("worker-token", "RXON_WORKER_TOKEN",
-            "global worker token (cannot claim ids with their own token)",
-            &c::worker_token),
-    map_opt("worker-tokens", "RXON_WORKER_TOKENS",
-            "per-worker tokens: id=token,id=token", &c::worker_tokens),
-    {"client-token", "RXON_CLIENT_TOKEN",
-     "a client API token (repeatable; TOKEN or TOKEN=name)", false,
-     [](serve_config& cfg, std::string_view t) -> status {
-       auto eq = t.find('=');
-       auto token = std::string{t.substr(0, eq)};
-       if (token.empty())
-         return bad("client-token", "empty token");
-       cfg.client_tokens[token]
-         = eq == std::string_view::npos ? "client" : std::string{t.substr(eq + 1)};
-       return {};
-     },
-     [](serve_config& cfg, const json::value& v) -> status {
-       if (!v.is_string())
-         return bad("client-token", "expected a string");
-       cfg.client_tokens[v.as_string()] = "client";
-       return {};
-     }},
-    map_opt("client-tokens", "RXON_CLIENT_TOKENS",
-            "client API tokens: token=name,token=name", &c::client_tokens),
-    str_opt("auth-mode", "RXON_AUTH_MODE", "mixed | mtls-only | token-only",
-            &c::auth_mode),
-    bool_opt("require-signatures", "RXON_REQUIRE_SIGNATURES",
-             "require HMAC-signed worker messages", &c::require_signatures),
-    map_opt("worker-secrets", "RXON_WORKER_SECRETS",
-            "per-worker HMAC secrets: id=secret", &c::worker_secrets),
-    bool_opt("rate-limits", "RXON_RATE_LIMITS",
-             "per-worker rate limits (429 with Retry-After)", &c::rate_limits),
-    str_opt("tls-cert", "RXON_TLS_CERT", "server certificate (PEM)",
-            &c::tls_cert),
-    str_opt("tls-key", "RXON_TLS_KEY", "server private key (PEM)",
-            &c::tls_key),
-    str_opt("tls-ca", "RXON_TLS_CA", "CA bundle to verify client certificates",
-            &c::tls_ca),
-    bool_opt("require-client-cert", "RXON_REQUIRE_CLIENT_CERT",
-             "refuse TLS clients without a certificate (mTLS)",
-             &c::require_client_cert),
-    int_opt("io-threads", "RXON_IO_THREADS", "HTTP io threads", &c::io_threads),
-    int_opt("scheduler-threads", "RXON_SCHEDULER_THREADS",
-            "actor scheduler threads", &c::scheduler_threads),
-    int_opt("max-body-bytes", "RXON_MAX_BODY_BYTES",
-            "largest request body (413 beyond)", &c::max_body_bytes),
-    int_opt("read-timeout-ms", "RXON_READ_TIMEOUT_MS",
-            "time to receive a request", &c::read_timeout_ms),
-    int_opt("idle-timeout-ms", "RXON_IDLE_TIMEOUT_MS",
-            "keep-alive idle time", &c::idle_timeout_ms),
-    int_opt("max-connections", "RXON_MAX_CONNECTIONS",
-            "connection cap", &c::max_connections),
-    int_opt("max-poll-timeout-ms", "RXON_MAX_POLL_TIMEOUT_MS",
-            "cap on a long poll's timeout", &c::max_poll_timeout_ms),
-    int_opt("grace-period-ms", "RXON_GRACE_PERIOD_MS",
-            "SIGTERM drain budget", &c::grace_period_ms),
-    str_opt("strategy", "RXON_STRATEGY",
-            "default | round_robin | least_loaded | cheapest", &c::strategy),
-    int_opt("lease-ms", "RXON_LEASE_MS", "result timeout of a delivered task",
-            &c::lease_ms),
-    int_opt("holon-ttl-ms", "RXON_HOLON_TTL_MS",
-            "a holon silent this long is lost", &c::holon_ttl_ms),
-    int_opt("retry-base-ms", "RXON_RETRY_BASE_MS", "first retry backoff",
-            &c::retry_base_ms),
-    int_opt("retry-max-ms", "RXON_RETRY_MAX_MS", "retry backoff cap",
-            &c::retry_max_ms),
-    double_opt("reputation-floor", "RXON_REPUTATION_FLOOR",
-               "below it a holon gets no tasks", &c::reputation_floor),
-    str_opt("uplink", "RXON_UPLINK",
-            "parent orchestrator URL: register there as a holon",
-            &c::uplink),
-    str_opt("uplink-id", "RXON_UPLINK_ID", "worker id at the parent",
-            &c::uplink_id),
-    str_opt("uplink-token", "RXON_UPLINK_TOKEN", "worker token at the parent",
-            &c::uplink_token),
-    str_opt("uplink-tls-ca", "RXON_UPLINK_TLS_CA",
-            "CA bundle to verify the parent (https)", &c::uplink_tls_ca),
-    str_opt("uplink-secret", "RXON_UPLINK_SECRET",
-            "HMAC secret at the parent, to sign messages", &c::uplink_secret),
-    int_opt("uplink-heartbeat-ms", "RXON_UPLINK_HEARTBEAT_MS",
-            "heartbeat period towards the parent", &c::uplink_heartbeat_ms),
-    int_opt("uplink-place-ms", "RXON_UPLINK_PLACE_MS",
-            "a pulled task not placed locally within this goes back",
-            &c::uplink_place_ms),
-    int_opt("uplink-backlog", "RXON_UPLINK_BACKLOG",
-            "results kept while the parent is unreachable",
-            &c::uplink_backlog),
-    str_opt("log-format", "RXON_LOG_FORMAT", "text | json (JSON lines)",
-            &c::log_format),
-    str_opt("log-level", "RXON_LOG_LEVEL", "debug | info | warn | error",
-            &c::log_level),
+      str_opt("listen", "RXON_LISTEN", "HOST:PORT to listen on", &c::listen),
+      str_opt("db", "RXON_DB", "SQLite file; '' or ':memory:' keeps nothing",
+              &c::db),
+      str_opt("synchronous", "RXON_SYNCHRONOUS", "SQLite sync: normal | full",
+              &c::synchronous),
+      str_opt("worker-token", "RXON_WORKER_TOKEN",
+              "global worker token (cannot claim ids with their own token)",
+              &c::worker_token),
+      map_opt("worker-tokens", "RXON_WORKER_TOKENS",
+              "per-worker tokens: id=token,id=token", &c::worker_tokens),
+      {"client-token", "RXON_CLIENT_TOKEN",
+       "a client API token (repeatable; TOKEN or TOKEN=name)", false,
+       [](serve_config& cfg, std::string_view t) -> status {
+         auto eq = t.find('=');
+         auto token = std::string{t.substr(0, eq)};
+         if (token.empty())
+           return bad("client-token", "empty token");
+         cfg.client_tokens[token] = eq == std::string_view::npos
+                                        ? "client"
+                                        : std::string{t.substr(eq + 1)};
+         return {};
+       },
+       [](serve_config& cfg, const json::value& v) -> status {
+         if (!v.is_string())
+           return bad("client-token", "expected a string");
+         cfg.client_tokens[v.as_string()] = "client";
+         return {};
+       }},
+      map_opt("client-tokens", "RXON_CLIENT_TOKENS",
+              "client API tokens: token=name,token=name", &c::client_tokens),
+      str_opt("auth-mode", "RXON_AUTH_MODE", "mixed | mtls-only | token-only",
+              &c::auth_mode),
+      bool_opt("require-signatures", "RXON_REQUIRE_SIGNATURES",
+               "require HMAC-signed worker messages", &c::require_signatures),
+      map_opt("worker-secrets", "RXON_WORKER_SECRETS",
+              "per-worker HMAC secrets: id=secret", &c::worker_secrets),
+      bool_opt("rate-limits", "RXON_RATE_LIMITS",
+               "per-worker rate limits (429 with Retry-After)",
+               &c::rate_limits),
+      str_opt("tls-cert", "RXON_TLS_CERT", "server certificate (PEM)",
+              &c::tls_cert),
+      str_opt("tls-key", "RXON_TLS_KEY", "server private key (PEM)",
+              &c::tls_key),
+      str_opt("tls-ca", "RXON_TLS_CA",
+              "CA bundle to verify client certificates", &c::tls_ca),
+      bool_opt("require-client-cert", "RXON_REQUIRE_CLIENT_CERT",
+               "refuse TLS clients without a certificate (mTLS)",
+               &c::require_client_cert),
+      int_opt("io-threads", "RXON_IO_THREADS", "HTTP io threads",
+              &c::io_threads),
+      int_opt("scheduler-threads", "RXON_SCHEDULER_THREADS",
+              "actor scheduler threads", &c::scheduler_threads),
+      int_opt("max-body-bytes", "RXON_MAX_BODY_BYTES",
+              "largest request body (413 beyond)", &c::max_body_bytes),
+      int_opt("read-timeout-ms", "RXON_READ_TIMEOUT_MS",
+              "time to receive a request", &c::read_timeout_ms),
+      int_opt("idle-timeout-ms", "RXON_IDLE_TIMEOUT_MS", "keep-alive idle time",
+              &c::idle_timeout_ms),
+      int_opt("max-connections", "RXON_MAX_CONNECTIONS", "connection cap",
+              &c::max_connections),
+      int_opt("max-poll-timeout-ms", "RXON_MAX_POLL_TIMEOUT_MS",
+              "cap on a long poll's timeout", &c::max_poll_timeout_ms),
+      int_opt("grace-period-ms", "RXON_GRACE_PERIOD_MS", "SIGTERM drain budget",
+              &c::grace_period_ms),
+      str_opt("strategy", "RXON_STRATEGY",
+              "default | round_robin | least_loaded | cheapest", &c::strategy),
+      int_opt("lease-ms", "RXON_LEASE_MS", "result timeout of a delivered task",
+              &c::lease_ms),
+      int_opt("holon-ttl-ms", "RXON_HOLON_TTL_MS",
+              "a holon silent this long is lost", &c::holon_ttl_ms),
+      int_opt("retry-base-ms", "RXON_RETRY_BASE_MS", "first retry backoff",
+              &c::retry_base_ms),
+      int_opt("retry-max-ms", "RXON_RETRY_MAX_MS", "retry backoff cap",
+              &c::retry_max_ms),
+      double_opt("reputation-floor", "RXON_REPUTATION_FLOOR",
+                 "below it a holon gets no tasks", &c::reputation_floor),
+      str_opt("uplink", "RXON_UPLINK",
+              "parent orchestrator URL: register there as a holon", &c::uplink),
+      str_opt("uplink-id", "RXON_UPLINK_ID", "worker id at the parent",
+              &c::uplink_id),
+      str_opt("uplink-token", "RXON_UPLINK_TOKEN", "worker token at the parent",
+              &c::uplink_token),
+      str_opt("uplink-tls-ca", "RXON_UPLINK_TLS_CA",
+              "CA bundle to verify the parent (https)", &c::uplink_tls_ca),
+      str_opt("uplink-secret", "RXON_UPLINK_SECRET",
+              "HMAC secret at the parent, to sign messages", &c::uplink_secret),
+      int_opt("uplink-heartbeat-ms", "RXON_UPLINK_HEARTBEAT_MS",
+              "heartbeat period towards the parent", &c::uplink_heartbeat_ms),
+      int_opt("uplink-place-ms", "RXON_UPLINK_PLACE_MS",
+              "a pulled task not placed locally within this goes back",
+              &c::uplink_place_ms),
+      int_opt("uplink-backlog", "RXON_UPLINK_BACKLOG",
+              "results kept while the parent is unreachable",
+              &c::uplink_backlog),
+      str_opt("log-format", "RXON_LOG_FORMAT", "text | json (JSON lines)",
+              &c::log_format),
+      str_opt("log-level", "RXON_LOG_LEVEL", "debug | info | warn | error",
+              &c::log_level),
   };
   return all;
 }
@@ -284,8 +301,8 @@ status apply_file(serve_config& cfg, const std::string& path) {
     const auto* opt = find_option(key);
     if (!opt)
       return error{errc::invalid_value, "config file '" + path
-                                          + "': unknown option '" + m.key
-                                          + "'"};
+                                            + "': unknown option '" + m.key
+                                            + "'"};
     if (auto st = opt->from_json(cfg, m.val); !st)
       return error{st.error().code,
                    "config file '" + path + "': " + st.error().message};
@@ -304,8 +321,7 @@ result<std::pair<std::string, uint16_t>> serve_config::endpoint() const {
   auto p = std::string_view{listen}.substr(colon + 1);
   auto r = std::from_chars(p.data(), p.data() + p.size(), port);
   if (r.ec != std::errc{} || r.ptr != p.data() + p.size())
-    return error{errc::invalid_value,
-                 "listen: bad port in '" + listen + "'"};
+    return error{errc::invalid_value, "listen: bad port in '" + listen + "'"};
   auto host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
@@ -339,7 +355,8 @@ result<serve_config> load_config(const std::vector<std::string>& args,
     if (!o.env)
       continue;
     if (const auto* e = env_value(o.env)) {
-      auto value = std::string_view{*e}.substr(std::string_view{o.env}.size() + 1);
+      auto value
+          = std::string_view{*e}.substr(std::string_view{o.env}.size() + 1);
       if (auto st = o.from_text(cfg, value); !st)
         return error{st.error().code,
                      std::string{o.env} + ": " + st.error().message};
@@ -349,7 +366,8 @@ result<serve_config> load_config(const std::vector<std::string>& args,
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a.rfind("--", 0) != 0)
-      return error{errc::invalid_value, "unexpected argument '" + args[i] + "'"};
+      return error{errc::invalid_value,
+                   "unexpected argument '" + args[i] + "'"};
     a.remove_prefix(2);
     std::string_view name = a;
     std::optional<std::string_view> value;
@@ -365,7 +383,7 @@ result<serve_config> load_config(const std::vector<std::string>& args,
     const auto* opt = find_option(name);
     if (!opt)
       return error{errc::invalid_value, "unknown flag '--" + std::string{name}
-                                          + "' (see rxon serve --help)"};
+                                            + "' (see rxon serve --help)"};
     if (!value) {
       if (opt->is_switch) {
         value = "true";
@@ -424,7 +442,7 @@ status validate(const serve_config& cfg) {
   if (cfg.auth_mode != "mixed" && cfg.auth_mode != "mtls-only"
       && cfg.auth_mode != "token-only")
     return bad("auth-mode", "expected mixed, mtls-only or token-only, got '"
-                              + cfg.auth_mode + "'");
+                                + cfg.auth_mode + "'");
   if (cfg.synchronous != "normal" && cfg.synchronous != "full")
     return bad("synchronous", "expected normal or full");
   if (cfg.strategy != "default" && cfg.strategy != "round_robin"

@@ -40,7 +40,7 @@ struct serve_config {
   bool rate_limits = true;
 
   // -- storage ----------------------------------------------------------------
-  std::string db = "./var/rxon.db"; ///< "" or ":memory:": nothing persists
+  std::string db = "./var/rxon.db";   ///< "" or ":memory:": nothing persists
   std::string synchronous = "normal"; ///< normal | full
 
   // -- dispatch ---------------------------------------------------------------

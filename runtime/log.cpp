@@ -16,15 +16,15 @@ std::mutex out_mtx;
 
 const char* name(level l) {
   switch (l) {
-    case level::debug:
-      return "debug";
-    case level::info:
-      return "info";
-    case level::warn:
-      return "warn";
-    case level::error:
-    default:
-      return "error";
+  case level::debug:
+    return "debug";
+  case level::info:
+    return "info";
+  case level::warn:
+    return "warn";
+  case level::error:
+  default:
+    return "error";
   }
 }
 

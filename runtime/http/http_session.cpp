@@ -224,13 +224,13 @@ private:
   /// up, so its leased task is returned instead of written into the void.
   void watch_peer() {
     auto& sock = beast::get_lowest_layer(stream_).socket();
-    sock.async_wait(tcp::socket::wait_read, [self = this->shared_from_this()](
-                                                beast::error_code ec) {
-      if (ec || !self->busy_)
-        return;
-      if (self->peer_hung_up())
-        self->peer_gone_ = true;
-    });
+    sock.async_wait(tcp::socket::wait_read,
+                    [self = this->shared_from_this()](beast::error_code ec) {
+                      if (ec || !self->busy_)
+                        return;
+                      if (self->peer_hung_up())
+                        self->peer_gone_ = true;
+                    });
   }
 
   /// Whether the kernel already holds the peer's FIN (or an error). A write

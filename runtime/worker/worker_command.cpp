@@ -37,8 +37,8 @@ int run_worker(const std::vector<std::string>& args) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto topts
-      = peer_transport_options(opts.tls_ca, opts.tls_insecure, opts.max_backoff);
+  auto topts = peer_transport_options(opts.tls_ca, opts.tls_insecure,
+                                      opts.max_backoff);
   topts.tls.cert_file = opts.tls_cert;
   topts.tls.key_file = opts.tls_key;
   topts.signing_secret = opts.secret;

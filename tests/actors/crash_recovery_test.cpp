@@ -3,7 +3,6 @@
 // the database is reopened and every task finishes exactly once.
 
 #include "actors/orchestrator.hpp"
-
 #include "storage/store.hpp"
 #include "support.hpp"
 
@@ -53,7 +52,7 @@ result<T> await(F&& f) {
     ::_exit(2);
   auto& orch = **o;
   if (!await<json::value>(
-        [&](auto cb) { orch.register_holon(holon_reg("w1", {"echo"}), cb); }))
+          [&](auto cb) { orch.register_holon(holon_reg("w1", {"echo"}), cb); }))
     ::_exit(2);
   for (int j = 0; j < jobs_total; ++j) {
     std::vector<task_spec> tasks(tasks_per_job, task("echo"));
@@ -64,7 +63,7 @@ result<T> await(F&& f) {
   }
   for (;;) {
     auto t = await<std::optional<task_payload>>(
-      [&](auto cb) { orch.poll(poll_req("w1", 1'000), cb); });
+        [&](auto cb) { orch.poll(poll_req("w1", 1'000), cb); });
     if (!t || !*t)
       continue;
     auto r = await<json::value>([&](auto cb) {
@@ -127,18 +126,18 @@ TEST_CASE("a SIGKILLed orchestrator loses no task and completes each once") {
     CHECK(orch.recovered_tasks()
           <= jobs_total * tasks_per_job - acked_results.size());
     REQUIRE(await<json::value>(
-      [&](auto cb) { orch.register_holon(holon_reg("w1", {"echo"}), cb); }));
+        [&](auto cb) { orch.register_holon(holon_reg("w1", {"echo"}), cb); }));
     int finished = static_cast<int>(acked_results.size());
     for (int i = 0; i < 1000 && finished < jobs_total * tasks_per_job; ++i) {
       auto t = await<std::optional<task_payload>>(
-        [&](auto cb) { orch.poll(poll_req("w1", 200), cb); });
+          [&](auto cb) { orch.poll(poll_req("w1", 200), cb); });
       REQUIRE(t);
       if (!*t)
         continue;
       CHECK(acked_results.count((*t)->task_id) == 0); // never redone
       auto r = await<json::value>([&](auto cb) {
         orch.post_result(
-          "w1", success(**t, json::object{{"task", (*t)->task_id}}), cb);
+            "w1", success(**t, json::object{{"task", (*t)->task_id}}), cb);
       });
       REQUIRE(r);
       if (r->find("status")->as_string() == "accepted")

@@ -1,7 +1,6 @@
 // The orchestrator runtime through its API: real actors, real SQLite files.
 
 #include "actors/orchestrator.hpp"
-
 #include "storage/store.hpp"
 #include "support.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -19,7 +18,6 @@ using namespace rxon::test;
 using namespace std::chrono_literals;
 
 namespace {
-
 
 /// Calls `f(callback)` and waits (bounded) for the callback's result.
 template <class T, class F>
@@ -40,7 +38,7 @@ std::unique_ptr<orchestrator> start(orchestrator_options opts) {
 
 void register_holon(orchestrator& o, worker_registration reg) {
   auto r = await<json::value>(
-    [&](auto cb) { o.register_holon(std::move(reg), std::move(cb)); });
+      [&](auto cb) { o.register_holon(std::move(reg), std::move(cb)); });
   REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
   CHECK(r->find("status")->as_string() == "registered");
 }
@@ -48,28 +46,28 @@ void register_holon(orchestrator& o, worker_registration reg) {
 std::optional<task_payload> poll_once(orchestrator& o, const std::string& w,
                                       int64_t timeout_ms = 0) {
   auto r = await<std::optional<task_payload>>(
-    [&](auto cb) { o.poll(poll_req(w, timeout_ms), std::move(cb)); });
+      [&](auto cb) { o.poll(poll_req(w, timeout_ms), std::move(cb)); });
   REQUIRE(r);
   return *r;
 }
 
 json::value post(orchestrator& o, const std::string& w, task_result res) {
   auto r = await<json::value>(
-    [&](auto cb) { o.post_result(w, std::move(res), std::move(cb)); });
+      [&](auto cb) { o.post_result(w, std::move(res), std::move(cb)); });
   REQUIRE(r);
   return *r;
 }
 
 job_ack submit(orchestrator& o, std::vector<task_spec> tasks) {
   auto r = await<job_ack>(
-    [&](auto cb) { o.submit(job(std::move(tasks)), std::move(cb)); });
+      [&](auto cb) { o.submit(job(std::move(tasks)), std::move(cb)); });
   REQUIRE(r);
   return *r;
 }
 
 std::string job_status(orchestrator& o, const std::string& job_id) {
   auto r = await<json::value>(
-    [&](auto cb) { o.get_job("client", job_id, std::move(cb)); });
+      [&](auto cb) { o.get_job("client", job_id, std::move(cb)); });
   REQUIRE(r);
   return r->find("status")->as_string();
 }
@@ -162,10 +160,10 @@ TEST_CASE("a batch of results is answered, in order, as single results "
 TEST_CASE("a long poll is answered as soon as a task is submitted") {
   auto o = start({});
   register_holon(*o, holon_reg("w1", {"echo"}));
-  auto p = std::make_shared<std::promise<result<std::optional<task_payload>>>>();
+  auto p
+      = std::make_shared<std::promise<result<std::optional<task_payload>>>>();
   auto fut = p->get_future();
-  o->poll(poll_req("w1", 20'000),
-          [p](auto r) { p->set_value(std::move(r)); });
+  o->poll(poll_req("w1", 20'000), [p](auto r) { p->set_value(std::move(r)); });
   std::this_thread::sleep_for(20ms); // let the poll park first
   auto ack = submit(*o, {task("echo")});
   REQUIRE(fut.wait_for(5s) == std::future_status::ready);
@@ -211,7 +209,7 @@ TEST_CASE("a cancel reaches the worker's command channel") {
   auto t = poll_once(*o, "w1");
   REQUIRE(t);
   auto r = await<json::value>(
-    [&](auto cb) { o->cancel_task("client", t->task_id, cb); });
+      [&](auto cb) { o->cancel_task("client", t->task_id, cb); });
   REQUIRE(r);
   REQUIRE(fut.wait_for(5s) == std::future_status::ready);
   auto cmd = fut.get();
@@ -304,7 +302,7 @@ TEST_CASE("finished jobs are answered from the store once evicted") {
   REQUIRE(list);
   CHECK(list->find("jobs")->as_array().size() == 2);
   auto other = await<json::value>(
-    [&](auto cb) { o->get_job("intruder", first.job_id, cb); });
+      [&](auto cb) { o->get_job("intruder", first.job_id, cb); });
   REQUIRE_FALSE(other);
   CHECK(other.error().code == errc::not_found);
   CHECK(second.task_ids.size() == 1);

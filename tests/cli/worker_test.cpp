@@ -272,16 +272,22 @@ TEST_CASE("the worker authenticates with its client certificate over mTLS") {
   auto [tester_cert, tester_key] = pki->client("tester");
   serve_config cfg;
   // mtls-only: the worker token is ignored, only the certificate counts.
-  cfg.flags = {"--tls-cert",    pki->server_cert, "--tls-key",
-               pki->server_key, "--tls-ca",        pki->ca_cert,
-               "--require-client-cert", "--auth-mode", "mtls-only"};
+  cfg.flags = {"--tls-cert",
+               pki->server_cert,
+               "--tls-key",
+               pki->server_key,
+               "--tls-ca",
+               pki->ca_cert,
+               "--require-client-cert",
+               "--auth-mode",
+               "mtls-only"};
   cfg.tls = tls_client_files{pki->ca_cert, tester_cert, tester_key};
   serve_process serve{dir.path(), cfg};
   REQUIRE(serve.ready());
   auto [cert, key] = pki->client("secure-1");
   auto w = start_worker(dir.path(), serve.url(), "secure-1",
-                        {"--echo", "--tls-ca", pki->ca_cert, "--tls-cert",
-                         cert, "--tls-key", key});
+                        {"--echo", "--tls-ca", pki->ca_cert, "--tls-cert", cert,
+                         "--tls-key", key});
   INFO("worker log:\n" << w->err());
   REQUIRE(w->wait_for_log("registered", 20s));
   auto id = serve.submit("echo", json::object{{"secure", true}});
@@ -312,7 +318,8 @@ TEST_CASE("worker TLS flags are checked") {
 TEST_CASE("the worker signs its messages for an orchestrator that requires "
           "signatures") {
   temp_dir dir;
-  serve_process serve{dir.path(), 0,
+  serve_process serve{dir.path(),
+                      0,
                       {"--require-signatures", "--worker-secrets",
                        "signed-1=s3cret,unsigned-1=other"}};
   REQUIRE(serve.ready());

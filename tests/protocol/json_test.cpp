@@ -29,8 +29,10 @@ TEST_CASE("objects are written with sorted keys and null members dropped") {
 }
 
 TEST_CASE("keys sort by code point, not UTF-16 units") {
-  CHECK(canon("{\"\xF0\x9F\x98\x80\":2,\"\xEF\xBF\xBF\":1,\"a\":3,\"_\":5,\"B\":4}")
-        == "{\"B\":4,\"_\":5,\"a\":3,\"\xEF\xBF\xBF\":1,\"\xF0\x9F\x98\x80\":2}");
+  CHECK(
+      canon(
+          "{\"\xF0\x9F\x98\x80\":2,\"\xEF\xBF\xBF\":1,\"a\":3,\"_\":5,\"B\":4}")
+      == "{\"B\":4,\"_\":5,\"a\":3,\"\xEF\xBF\xBF\":1,\"\xF0\x9F\x98\x80\":2}");
 }
 
 TEST_CASE("duplicate keys keep the last value") {

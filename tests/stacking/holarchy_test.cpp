@@ -328,10 +328,10 @@ TEST_CASE("a registration with malformed resource profiles is refused with "
 
 TEST_CASE("a mid signs what it sends to a root that requires signatures") {
   temp_dir dir;
-  serve_process root{dir.path() / "root",
-                     0,
-                     {"--require-signatures", "--worker-secrets",
-                      "mid=mid-secret"}};
+  serve_process root{
+      dir.path() / "root",
+      0,
+      {"--require-signatures", "--worker-secrets", "mid=mid-secret"}};
   REQUIRE(root.ready());
   auto flags = uplink_flags(root, "mid");
   flags.insert(flags.end(), {"--uplink-secret", "mid-secret"});

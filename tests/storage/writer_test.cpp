@@ -116,11 +116,10 @@ TEST_CASE("the destructor commits everything pending") {
     writer w{open_file(dir), {.max_delay = 10s, .max_changes = 1 << 20}};
     w.submit({.jobs = {make_job("job-1")}});
     for (int i = 0; i < 500; ++i)
-      w.submit({.tasks = {make_task(task_id_of(i))}},
-               [&](const status& st) {
-                 if (st)
-                   acked.fetch_add(1);
-               });
+      w.submit({.tasks = {make_task(task_id_of(i))}}, [&](const status& st) {
+        if (st)
+          acked.fetch_add(1);
+      });
     CHECK(w.queued_changes() == 501);
     CHECK(acked.load() == 0);
   }

@@ -40,11 +40,10 @@ int serve_process::starts_ = 0;
 
 serve_process::serve_process(const std::filesystem::path& dir, uint16_t port,
                              std::vector<std::string> extra)
-    : serve_process(dir, serve_config{port, "rxon.db", std::move(extra),
-                                      std::nullopt}) {}
+    : serve_process(
+        dir, serve_config{port, "rxon.db", std::move(extra), std::nullopt}) {}
 
-serve_process::serve_process(const std::filesystem::path& dir,
-                             serve_config cfg)
+serve_process::serve_process(const std::filesystem::path& dir, serve_config cfg)
     : dir_(dir), tls_(std::move(cfg.tls)) {
   std::filesystem::create_directories(dir);
   auto port = cfg.port == 0 ? stable_port() : cfg.port;

@@ -7,18 +7,16 @@
 #include "actors/orchestrator.hpp"
 #include "runtime/http/server.hpp"
 #include "tests/runtime/support/test_client.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <memory>
-#include "tests/support/temp_dir.hpp"
-
 #include <string>
 #include <thread>
 
 namespace rxon::test {
-
 
 inline runtime::listener_options e2e_listener_options() {
   runtime::listener_options o;
