@@ -4,7 +4,16 @@
 
 #include "actors/dispatcher_state.hpp"
 
+#include <string>
+#include <string_view>
+
 namespace rxon::actors {
+
+/// A TaskError object as stored with a task.
+inline json::value task_error_json(std::string_view code, std::string message) {
+  return json::object{{"code", std::string{code}},
+                      {"message", std::move(message)}};
+}
 
 struct dispatcher_state::job_entry {
   storage::job_record rec;

@@ -19,11 +19,6 @@ json::value ignored(std::string_view reason, std::string message) {
                       {"message", std::move(message)}};
 }
 
-json::value task_error_json(std::string_view code, std::string message) {
-  return json::object{{"code", std::string{code}},
-                      {"message", std::move(message)}};
-}
-
 enum class failure_kind { transient, permanent, invalid, contract };
 
 // The error taxonomy of spec §7, as the incumbent applies it (§1.7 step 12),

@@ -1,23 +1,14 @@
 #include "actors/dispatcher_state.hpp"
 
 #include "actors/dispatcher_entries.hpp"
-#include "protocol/codec.hpp"
-#include "protocol/identifiers.hpp"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
 
 namespace rxon::actors {
 
 using storage::task_state;
 
 namespace {
-
-json::value task_error_json(std::string_view code, std::string message) {
-  return json::object{{"code", std::string{code}},
-                      {"message", std::move(message)}};
-}
 
 bool contains(const std::vector<std::string>& xs, std::string_view x) {
   return std::find(xs.begin(), xs.end(), x) != xs.end();
@@ -169,135 +160,6 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
 
 bool dispatcher_state::has_holon(const std::string& id) const {
   return holons_.count(id) > 0;
-}
-
-// -- client side --------------------------------------------------------------
-
-result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
-                                         effects& fx) {
-  if (spec.tasks.empty())
-    return error{errc::invalid_value, "tasks: at least one task is required"};
-  if (spec.tasks.size() > cfg_.max_tasks_per_job)
-    return error{errc::out_of_range,
-                 "tasks: at most " + std::to_string(cfg_.max_tasks_per_job)
-                     + " tasks per job"};
-  for (std::size_t i = 0; i < spec.tasks.size(); ++i) {
-    const auto& ts = spec.tasks[i];
-    auto where = "tasks[" + std::to_string(i) + "]";
-    if (!is_valid_identifier(ts.type))
-      return error{errc::invalid_value,
-                   where + ".type: invalid identifier '" + ts.type + "'"};
-    if (ts.max_attempts < 1)
-      return error{errc::invalid_value, where + ".max_attempts: must be >= 1"};
-    if (!std::isfinite(ts.priority))
-      return error{errc::invalid_value, where + ".priority: must be finite"};
-    if (auto st = json::check_encodable(ts.params); !st)
-      return error{st.error().code, where + ".params: " + st.error().message};
-  }
-  job_ack ack;
-  ack.job_id = next_id(now);
-  auto job = std::make_unique<job_entry>();
-  job->rec.job_id = ack.job_id;
-  job->rec.owner = spec.owner;
-  job->rec.metadata = spec.metadata;
-  job->rec.created_ms = now;
-  job->watched = !cfg_.watch_owner.empty() && spec.owner == cfg_.watch_owner;
-  if (cfg_.record_changes)
-    fx.changes.jobs.push_back(job->rec);
-  auto& j = *job;
-  jobs_.emplace(ack.job_id, std::move(job));
-  std::vector<task_entry*> created;
-  created.reserve(spec.tasks.size());
-  for (const auto& ts : spec.tasks) {
-    auto t = std::make_unique<task_entry>();
-    t->rec.task_id = next_id(now);
-    t->rec.job_id = ack.job_id;
-    t->rec.type = ts.type;
-    t->rec.params = ts.params;
-    t->rec.priority = ts.priority;
-    if (ts.deadline)
-      t->rec.deadline_ms = *ts.deadline * 1000;
-    t->rec.max_cost = ts.max_cost;
-    t->rec.max_attempts = ts.max_attempts;
-    t->rec.created_ms = now;
-    requirement r{ts.type, ts.requirements, ts.skill, ts.artifacts,
-                  ts.max_cost};
-    auto known = profiles_.find(r);
-    t->cls = known ? *known : profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size())
-      queues_.resize(t->cls + 1);
-    // Encoded once per class, copied per task.
-    auto& cj = queues_[t->cls];
-    if (!cj.encoded) {
-      if (ts.requirements)
-        cj.requirements_json = to_json(*ts.requirements);
-      if (ts.skill)
-        cj.skill_json = to_json(*ts.skill);
-      cj.encoded = true;
-    }
-    t->rec.requirements = cj.requirements_json;
-    t->rec.skill = cj.skill_json;
-    t->job = &j;
-    t->seq = next_seq_++;
-    ack.task_ids.push_back(t->rec.task_id);
-    j.task_ids.push_back(t->rec.task_id);
-    by_seq_.emplace(t->seq, t.get());
-    created.push_back(t.get());
-    ++state_counts_[static_cast<size_t>(task_state::pending)];
-    ++j.counts[static_cast<size_t>(task_state::pending)];
-    tasks_.emplace(t->rec.task_id, std::move(t));
-  }
-  for (auto* t : created) {
-    persist(*t, now, fx);
-    if (t->rec.deadline_ms) {
-      deadline_timers_.push({*t->rec.deadline_ms, t->seq});
-      if (*t->rec.deadline_ms <= now) {
-        finish(*t, task_state::timeout, now, fx);
-        continue;
-      }
-    }
-    enqueue(*t, now, fx);
-  }
-  return ack;
-}
-
-result<json::value> dispatcher_state::cancel_task(const std::string& owner,
-                                                  const std::string& task_id,
-                                                  int64_t now, effects& fx) {
-  auto i = tasks_.find(task_id);
-  if (i == tasks_.end() || i->second->job->rec.owner != owner)
-    return error{errc::not_found, "task '" + task_id + "' not found"};
-  auto& t = *i->second;
-  if (storage::is_terminal(t.rec.state))
-    return json::value{
-        json::object{{"status", "already_finished"},
-                     {"task_id", task_id},
-                     {"state", storage::to_string(t.rec.state)}}};
-  t.rec.error = task_error_json("PERMANENT_ERROR", "cancelled by client");
-  finish(t, task_state::cancelled, now, fx);
-  return json::value{
-      json::object{{"status", "cancelled"}, {"task_id", task_id}}};
-}
-
-result<json::value> dispatcher_state::cancel_job(const std::string& owner,
-                                                 const std::string& job_id,
-                                                 int64_t now, effects& fx) {
-  auto i = jobs_.find(job_id);
-  if (i == jobs_.end() || i->second->rec.owner != owner)
-    return error{errc::not_found, "job '" + job_id + "' not found"};
-  int64_t cancelled = 0;
-  for (const auto& id : i->second->task_ids) {
-    auto t = tasks_.find(id);
-    if (t == tasks_.end() || storage::is_terminal(t->second->rec.state))
-      continue;
-    t->second->rec.error
-        = task_error_json("PERMANENT_ERROR", "cancelled by client");
-    finish(*t->second, task_state::cancelled, now, fx);
-    ++cancelled;
-  }
-  return json::value{json::object{{"status", "cancelled"},
-                                  {"job_id", job_id},
-                                  {"cancelled_tasks", cancelled}}};
 }
 
 // -- dispatch -----------------------------------------------------------------
