@@ -5,7 +5,10 @@
 #include "protocol/identifiers.hpp"
 #include "runtime/http/router.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <iterator>
+#include <string_view>
 #include <utility>
 
 namespace rxon::runtime {
@@ -251,8 +254,19 @@ void router::client(http_request& req, const parsed_target& t, route_id& route,
     if (col == "jobs" && m == "GET") {
       actors::job_query q;
       q.owner = owner;
-      if (const auto* st = query_value(t, "status"))
+      if (const auto* st = query_value(t, "status")) {
+        static constexpr std::string_view statuses[]
+            = {"pending", "running",   "finished",
+               "failed",  "cancelled", "quarantined"};
+        if (std::find(std::begin(statuses), std::end(statuses), *st)
+            == std::end(statuses))
+          return finish(route_id::jobs_list)(error_response(
+              {errc::invalid_value,
+               "status: expected pending, running, finished, failed, "
+               "cancelled or quarantined, got '"
+                   + *st + "'"}));
         q.status = *st;
+      }
       auto limit = size_param(t, "limit", 100, 1000);
       auto offset = size_param(t, "offset", 0, SIZE_MAX / 2);
       if (!limit || !offset)

@@ -42,6 +42,10 @@ TEST_CASE("a client submits a job of thousands of tasks and reads it back") {
   CHECK(list.status == 200);
   CHECK(list.json().find("jobs")->as_array().size() == 1);
   CHECK(list.json().find("limit")->as_int() == 10);
+  auto bogus
+      = c.request("GET", "/api/v1/jobs?status=bogus", {}, client_headers());
+  CHECK(bogus.status == 400);
+  CHECK(bogus.body.find("status: expected pending") != std::string::npos);
 }
 
 TEST_CASE("a single task submission answers job_id and task_id") {
