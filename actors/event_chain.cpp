@@ -40,8 +40,13 @@ status check_chains(const worker_event& ev, const std::string& sender) {
                    "bubbling_chain: contains the origin worker '"
                        + ev.origin_worker_id + "'"};
   }
-  if (ev.security && ev.security->identity_chain) {
-    const auto& ids = *ev.security->identity_chain;
+  return check_identity_chain(ev.security, sender);
+}
+
+status check_identity_chain(const std::optional<security_context>& sec,
+                            const std::string& sender) {
+  if (sec && sec->identity_chain) {
+    const auto& ids = *sec->identity_chain;
     if (ids.empty())
       return error{errc::invalid_value, "security.identity_chain: empty"};
     if (has_repeats(ids))

@@ -7,6 +7,7 @@
 #include "protocol/error.hpp"
 #include "protocol/messages.hpp"
 
+#include <optional>
 #include <string>
 
 namespace rxon::actors {
@@ -15,6 +16,12 @@ namespace rxon::actors {
 /// it is the origin worker or already in the chain. Returns whether the
 /// chain changed.
 bool append_relay(worker_event& ev, const std::string& sender);
+
+/// When security.identity_chain is given: non-empty, without repeats, and
+/// ending with `sender` (the last node vouching for a message is the one
+/// that sent it). Results and events both carry one.
+status check_identity_chain(const std::optional<security_context>& sec,
+                            const std::string& sender);
 
 /// Whether an event's chains are consistent for `sender`: no relay twice,
 /// the origin worker never a relay; when security.identity_chain is given

@@ -1,5 +1,6 @@
 #include "runtime/http/router.hpp"
 
+#include "actors/event_chain.hpp"
 #include "actors/subtree.hpp"
 #include "protocol/codec.hpp"
 #include "protocol/identifiers.hpp"
@@ -324,6 +325,8 @@ void router::worker_result(http_request& req, reply done) {
                               + "' is not the authenticated worker '"
                               + who.worker_id + "'"}));
   if (auto ok = signatures_.check(who.worker_id, body); !ok)
+    return done(error_response(ok.error()));
+  if (auto ok = actors::check_identity_chain(res.security, who.worker_id); !ok)
     return done(error_response(ok.error()));
   api_.post_result(who.worker_id, std::move(res),
                    [done = std::move(done)](result<json::value> r) {

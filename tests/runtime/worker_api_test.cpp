@@ -118,6 +118,24 @@ TEST_CASE("events are accepted over HTTP and checked against the sender") {
   CHECK(fx.fake.snapshot().events.size() == 1);
 }
 
+TEST_CASE("a result whose identity chain does not end with the sender is "
+          "refused") {
+  listener_fixture fx;
+  http_client c{fx.port()};
+  auto h = worker_headers("w1", "token-w1");
+  auto forged = c.request(
+      "POST", "/_worker/tasks/result",
+      R"({"job_id":"j1","task_id":"t1","worker_id":"w1","status":"success","security":{"identity_chain":["w1","w2"]}})",
+      h);
+  CHECK(forged.status == 403);
+  CHECK(forged.body.find("identity_chain") != std::string::npos);
+  auto relayed = c.request(
+      "POST", "/_worker/tasks/result",
+      R"({"job_id":"j1","task_id":"t1","worker_id":"w1","status":"success","security":{"identity_chain":["leaf","w1"]}})",
+      h);
+  CHECK(relayed.status == 200);
+}
+
 TEST_CASE("STS tokens are issued, used, refreshed and expire with 401") {
   auto now = std::chrono::system_clock::now();
   runtime::server_clocks clocks;
