@@ -29,6 +29,15 @@ std::string error_text(const json::value& view) {
   return e ? json::to_string(*e) : "";
 }
 
+/// Submits an echo task {"round": n}; it must come back as it went.
+void check_echo_round(serve_process& serve, int n) {
+  auto id = serve.submit("echo", json::object{{"round", n}});
+  auto view = serve.wait_state(id, terminal);
+  CHECK(state_of(view) == "success");
+  const auto* result = view.find("result");
+  CHECK((result && *result == json::value{json::object{{"round", n}}}));
+}
+
 /// Whether a process is gone (or a zombie nobody reaps in this container).
 bool process_gone(pid_t pid) {
   std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
@@ -192,10 +201,7 @@ TEST_CASE("the worker keeps working through an orchestrator crash and "
   CHECK(state_of(serve->task(first)) == "success");
   // The registration survived in the store: with or without registering
   // again, the worker takes new tasks.
-  auto second = serve->submit("echo", json::object{{"round", 2}});
-  auto view = serve->wait_state(second, terminal);
-  CHECK(state_of(view) == "success");
-  CHECK(*view.find("result") == json::value{json::object{{"round", 2}}});
+  check_echo_round(*serve, 2);
   CHECK(w->wait_exit(0ms) == std::nullopt); // still running
 }
 
@@ -217,10 +223,7 @@ TEST_CASE("the worker registers again with an orchestrator that lost its "
       dir.path(), serve_config{port, "fresh.db", {}, std::nullopt});
   REQUIRE(serve->ready());
   REQUIRE(wait_until([&] { return count(w->err(), "registered") >= 2; }, 20s));
-  auto id = serve->submit("echo", json::object{{"round", 2}});
-  auto view = serve->wait_state(id, terminal);
-  CHECK(state_of(view) == "success");
-  CHECK(*view.find("result") == json::value{json::object{{"round", 2}}});
+  check_echo_round(*serve, 2);
 }
 
 TEST_CASE("SIGTERM makes the worker finish its in-flight task and exit 0") {

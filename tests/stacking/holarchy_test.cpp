@@ -51,6 +51,23 @@ bool offers(serve_process& serve, const std::string& id,
   return false;
 }
 
+/// The first event stored for `task_id` at `serve`, waited for (bounded);
+/// null when none arrives.
+json::value first_event(serve_process& serve, const std::string& task_id) {
+  json::value events;
+  wait_until(
+      [&] {
+        events = serve.events(task_id);
+        const auto* list = events.find("events");
+        return list && list->is_array() && !list->as_array().empty();
+      },
+      10s);
+  const auto* list = events.find("events");
+  return list && list->is_array() && !list->as_array().empty()
+             ? list->as_array().front()
+             : json::value{};
+}
+
 /// A leaf driven by the test through the transport library: it takes one
 /// `probe` task, reports progress, and succeeds.
 struct probe_leaf {
@@ -148,15 +165,8 @@ TEST_CASE("tasks submitted at the root of a three-level holarchy run at the "
   auto probed = root.wait_state(probe_id, terminal);
   CHECK(field(probed, "state") == "success");
   CHECK(field(probed, "origin_worker_id") == "probe-a");
-  json::value events;
-  REQUIRE(wait_until(
-      [&] {
-        events = root.events(probe_id);
-        const auto* list = events.find("events");
-        return list && list->is_array() && !list->as_array().empty();
-      },
-      10s));
-  const auto& ev = events.find("events")->as_array().front();
+  auto ev = first_event(root, probe_id);
+  REQUIRE(ev.is_object());
   CHECK(field(ev, "origin_worker_id") == "probe-a");
   CHECK(field(ev, "sender") == "mid-a");
   CHECK(field(ev, "event_type") == "progress");
@@ -377,15 +387,8 @@ TEST_CASE("a four-level holarchy runs tasks at the bottom, relays events "
   // The progress event climbs two relays: sub, then mid.
   auto probe_id = root.submit("probe", json::object{});
   CHECK(field(root.wait_state(probe_id, terminal, 20s), "state") == "success");
-  json::value events;
-  REQUIRE(wait_until(
-      [&] {
-        events = root.events(probe_id);
-        const auto* list = events.find("events");
-        return list && list->is_array() && !list->as_array().empty();
-      },
-      10s));
-  const auto& ev = events.find("events")->as_array().front();
+  auto ev = first_event(root, probe_id);
+  REQUIRE(ev.is_object());
   CHECK(field(ev, "origin_worker_id") == "deep-probe");
   CHECK(field(ev, "sender") == "mid");
   REQUIRE(ev.find("bubbling_chain"));
