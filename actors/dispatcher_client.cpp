@@ -34,7 +34,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
       return error{st.error().code, where + ".params: " + st.error().message};
   }
   job_ack ack;
-  ack.job_id = next_id(now);
+  ack.job_id = next_id(now, next_seq_++);
   auto job = std::make_unique<job_entry>();
   job->rec.job_id = ack.job_id;
   job->rec.owner = spec.owner;
@@ -49,7 +49,8 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   created.reserve(spec.tasks.size());
   for (const auto& ts : spec.tasks) {
     auto t = std::make_unique<task_entry>();
-    t->rec.task_id = next_id(now);
+    t->seq = next_seq_++;
+    t->rec.task_id = next_id(now, t->seq);
     t->rec.job_id = ack.job_id;
     t->rec.type = ts.type;
     t->rec.params = ts.params;
@@ -77,14 +78,11 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     t->rec.requirements = cj.requirements_json;
     t->rec.skill = cj.skill_json;
     t->job = &j;
-    t->seq = next_seq_++;
     ack.task_ids.push_back(t->rec.task_id);
-    j.task_ids.push_back(t->rec.task_id);
-    by_seq_.emplace(t->seq, t.get());
-    created.push_back(t.get());
+    j.task_seqs.push_back(t->seq);
     ++state_counts_[static_cast<size_t>(task_state::pending)];
     ++j.counts[static_cast<size_t>(task_state::pending)];
-    tasks_.emplace(t->rec.task_id, std::move(t));
+    created.push_back(&add_task(std::move(t)));
   }
   for (auto* t : created) {
     persist(*t, now, fx);
@@ -103,10 +101,10 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
 result<json::value> dispatcher_state::cancel_task(const std::string& owner,
                                                   const std::string& task_id,
                                                   int64_t now, effects& fx) {
-  auto i = tasks_.find(task_id);
-  if (i == tasks_.end() || i->second->job->rec.owner != owner)
+  auto* found = find_entry(task_id);
+  if (!found || found->job->rec.owner != owner)
     return error{errc::not_found, "task '" + task_id + "' not found"};
-  auto& t = *i->second;
+  auto& t = *found;
   if (storage::is_terminal(t.rec.state))
     return json::value{
         json::object{{"status", "already_finished"},
@@ -125,13 +123,14 @@ result<json::value> dispatcher_state::cancel_job(const std::string& owner,
   if (i == jobs_.end() || i->second->rec.owner != owner)
     return error{errc::not_found, "job '" + job_id + "' not found"};
   int64_t cancelled = 0;
-  for (const auto& id : i->second->task_ids) {
-    auto t = tasks_.find(id);
-    if (t == tasks_.end() || storage::is_terminal(t->second->rec.state))
+  // A copy: finishing the last task may evict the whole job.
+  auto seqs = i->second->task_seqs;
+  for (auto seq : seqs) {
+    auto* t = tasks_.find(seq);
+    if (!t || storage::is_terminal(t->rec.state))
       continue;
-    t->second->rec.error
-        = task_error_json("PERMANENT_ERROR", "cancelled by client");
-    finish(*t->second, task_state::cancelled, now, fx);
+    t->rec.error = task_error_json("PERMANENT_ERROR", "cancelled by client");
+    finish(*t, task_state::cancelled, now, fx);
     ++cancelled;
   }
   return json::value{json::object{{"status", "cancelled"},

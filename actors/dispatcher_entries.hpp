@@ -17,9 +17,9 @@ inline json::value task_error_json(std::string_view code, std::string message) {
 
 struct dispatcher_state::job_entry {
   storage::job_record rec;
-  std::vector<std::string> task_ids;
+  std::vector<uint64_t> task_seqs; ///< its tasks, in submission order
   std::array<int32_t, 8> counts{}; ///< tasks per state
-  std::size_t evicted = 0;         ///< finished tasks no longer in memory
+  std::size_t evicted = 0; ///< finished tasks no longer in memory
   /// Reloaded at start with only its unfinished tasks: the store has the
   /// whole job, so views come from there.
   bool partial = false;

@@ -108,23 +108,8 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
   persist(t, now, fx);
   if (t.job->watched)
     notify(t, task_notice::kind::finished, fx);
-  terminal_order_.push_back(t.rec.task_id);
+  terminal_order_.push_back(t.seq);
   evict_terminal();
-}
-
-void dispatcher_state::evict_terminal() {
-  while (terminal_order_.size() > cfg_.retain_terminal) {
-    auto i = tasks_.find(terminal_order_.front());
-    terminal_order_.pop_front();
-    if (i == tasks_.end())
-      continue;
-    auto* job = i->second->job;
-    by_seq_.erase(i->second->seq);
-    --state_counts_[static_cast<size_t>(i->second->rec.state)];
-    tasks_.erase(i);
-    if (++job->evicted == job->task_ids.size())
-      jobs_.erase(job->rec.job_id);
-  }
 }
 
 void dispatcher_state::adjust_reputation(const std::string& holon,
@@ -171,13 +156,13 @@ status dispatcher_state::check_output(const task_entry& t, const holon_entry& h,
 json::value dispatcher_state::post_result(const std::string& worker_id,
                                           const task_result& res, int64_t now,
                                           effects& fx) {
-  auto i = tasks_.find(res.task_id);
-  if (i == tasks_.end()) {
+  auto* found = find_entry(res.task_id);
+  if (!found) {
     if (jobs_.count(res.job_id))
       return ignored("stale_task", "task is not part of this job");
     return ignored("job_not_found", "no such job or task");
   }
-  auto& t = *i->second;
+  auto& t = *found;
   if (t.rec.job_id != res.job_id)
     return ignored("stale_task", "task belongs to another job");
   if (storage::is_terminal(t.rec.state)) {
@@ -273,10 +258,9 @@ dispatcher_state::heartbeat(const std::string& worker_id,
       out.set("require_full_sync", true);
     if (hb->current_tasks) {
       for (const auto& id : *hb->current_tasks) {
-        auto t = tasks_.find(id);
-        bool stop = t == tasks_.end()
-                    || storage::is_terminal(t->second->rec.state)
-                    || t->second->rec.holon_id != worker_id;
+        auto* t = find_entry(id);
+        bool stop = !t || storage::is_terminal(t->rec.state)
+                    || t->rec.holon_id != worker_id;
         if (stop && std::find(cancel.begin(), cancel.end(), id) == cancel.end())
           cancel.push_back(id);
       }
@@ -311,15 +295,14 @@ json::value dispatcher_state::post_event(const std::string& worker_id,
   if (auto h = holons_.find(worker_id); h != holons_.end())
     touch(*h->second, now, fx);
   if (!task_id.empty()) {
-    auto i = tasks_.find(task_id);
-    if (i != tasks_.end() && i->second->rec.holon_id == worker_id
-        && i->second->rec.state == task_state::assigned) {
-      set_state(*i->second, task_state::running);
-      persist(*i->second, now, fx);
+    auto* t = find_entry(task_id);
+    if (t && t->rec.holon_id == worker_id
+        && t->rec.state == task_state::assigned) {
+      set_state(*t, task_state::running);
+      persist(*t, now, fx);
     }
-    if (i != tasks_.end() && i->second->job->watched
-        && i->second->rec.holon_id == worker_id)
-      notify(*i->second, task_notice::kind::event, fx, &ev);
+    if (t && t->job->watched && t->rec.holon_id == worker_id)
+      notify(*t, task_notice::kind::event, fx, &ev);
   }
   json::object data{{"event_id", ev.event_id},
                     {"event_type", ev.event_type},
@@ -352,8 +335,7 @@ void dispatcher_state::tick(int64_t now, effects& fx) {
   auto pop_task = [&](timer_heap& heap) -> task_entry* {
     auto seq = heap.top().second;
     heap.pop();
-    auto i = by_seq_.find(seq);
-    return i == by_seq_.end() ? nullptr : i->second;
+    return tasks_.find(seq);
   };
   while (!deadline_timers_.empty() && deadline_timers_.top().first <= now) {
     auto* t = pop_task(deadline_timers_);
@@ -420,7 +402,7 @@ void dispatcher_state::restore(const storage::job_record& job,
   auto& j = *slot;
   j.partial = true; // finished tasks of this job stayed in the store
   for (auto& rec : tasks) {
-    if (tasks_.count(rec.task_id))
+    if (find_entry(rec.task_id))
       continue;
     auto t = std::make_unique<task_entry>();
     t->rec = std::move(rec);
@@ -439,15 +421,13 @@ void dispatcher_state::restore(const storage::job_record& job,
       queues_.resize(t->cls + 1);
     t->job = &j;
     t->seq = next_seq_++;
-    j.task_ids.push_back(t->rec.task_id);
+    j.task_seqs.push_back(t->seq);
     auto state = t->rec.state;
     ++state_counts_[static_cast<size_t>(state)];
     ++j.counts[static_cast<size_t>(state)];
-    auto* raw = t.get();
-    by_seq_.emplace(raw->seq, raw);
-    tasks_.emplace(raw->rec.task_id, std::move(t));
+    auto* raw = &add_task(std::move(t));
     if (storage::is_terminal(state)) {
-      terminal_order_.push_back(raw->rec.task_id);
+      terminal_order_.push_back(raw->seq);
       continue;
     }
     if (state != task_state::pending) {

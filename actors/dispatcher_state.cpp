@@ -75,22 +75,6 @@ void dispatcher_state::pending_heap::erase(task_entry& t) {
   sift_up(last.task->heap_pos);
 }
 
-std::string dispatcher_state::next_id(int64_t now) {
-  // Time-ordered like UUIDv7: 12 hex digits of Unix ms, 8 of a sequence,
-  // 12 random. Ordered keys make SQLite's index inserts append-only
-  // instead of scattering page splits across the B-trees.
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id(32, '0');
-  auto put = [&](size_t at, uint64_t v, int digits) {
-    for (int i = digits - 1; i >= 0; --i, v >>= 4)
-      id[at + static_cast<size_t>(i)] = hex[v & 0xF];
-  };
-  put(0, static_cast<uint64_t>(now), 12);
-  put(12, id_seq_++, 8);
-  put(20, rng_(), 12);
-  return id;
-}
-
 // -- holons -------------------------------------------------------------------
 
 void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
@@ -428,10 +412,10 @@ void dispatcher_state::cancel_poll(poll_id id) {
 void dispatcher_state::return_task(const std::string& worker_id,
                                    const std::string& task_id, int64_t now,
                                    effects& fx) {
-  auto i = tasks_.find(task_id);
-  if (i == tasks_.end())
+  auto* found = find_entry(task_id);
+  if (!found)
     return;
-  auto& t = *i->second;
+  auto& t = *found;
   if (t.rec.holon_id != worker_id || t.rec.state != task_state::assigned)
     return;
   release_lease(t);

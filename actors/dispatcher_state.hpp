@@ -17,6 +17,7 @@
 #include "actors/dispatch_types.hpp"
 #include "actors/holon_profile.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/seq_table.hpp"
 #include "actors/subtree.hpp"
 #include "protocol/skill_contract.hpp"
 #include "storage/records.hpp"
@@ -173,7 +174,13 @@ private:
   using timer_heap
       = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
 
-  std::string next_id(int64_t now);
+  /// A fresh id embedding `seq` (see seq_of).
+  std::string next_id(int64_t now, uint64_t seq);
+  /// The sequence number embedded in an id minted by next_id.
+  static std::optional<uint64_t> seq_of(std::string_view id) noexcept;
+  task_entry* find_entry(std::string_view task_id) const;
+  task_entry& add_task(std::unique_ptr<task_entry> t);
+  void drop_task(task_entry& t);
   void enqueue(task_entry& t, int64_t now, effects& fx);
   void make_pending(task_entry& t, int64_t now, effects& fx);
   bool try_push(task_entry& t, int64_t now, effects& fx);
@@ -212,10 +219,13 @@ private:
   dispatch_config cfg_;
   std::mt19937_64 rng_;
   profile_registry profiles_;
-  uint64_t next_seq_ = 1;
-  uint64_t id_seq_ = 0;
+  uint64_t next_seq_ = 1; ///< for ids, and the age order of tasks
 
-  std::unordered_map<std::string, std::unique_ptr<task_entry>> tasks_;
+  /// Tasks by seq; an id minted here carries its seq, so a lookup by id
+  /// decodes it instead of hashing. Tasks restored from the store keep
+  /// their old ids: those resolve through foreign_ids_.
+  seq_table<task_entry> tasks_;
+  std::unordered_map<std::string, uint64_t> foreign_ids_;
   std::unordered_map<std::string, std::unique_ptr<job_entry>> jobs_;
   std::unordered_map<std::string, std::unique_ptr<holon_entry>> holons_;
 
@@ -229,9 +239,8 @@ private:
   timer_heap lease_timers_;    ///< key = task seq
   timer_heap deadline_timers_; ///< key = task seq
   timer_heap backoff_timers_;  ///< key = task seq
-  std::unordered_map<uint64_t, task_entry*> by_seq_;
 
-  std::deque<std::string> terminal_order_; ///< eviction order of finished tasks
+  std::deque<uint64_t> terminal_order_; ///< eviction order of finished tasks
   std::array<int64_t, 8> state_counts_{};
   uint64_t dispatched_ = 0;
   bool draining_ = false;

@@ -10,8 +10,8 @@ using storage::task_state;
 
 const storage::task_record*
 dispatcher_state::find_task(const std::string& id) const {
-  auto i = tasks_.find(id);
-  return i == tasks_.end() ? nullptr : &i->second->rec;
+  auto* t = find_entry(id);
+  return t ? &t->rec : nullptr;
 }
 
 json::value dispatcher_state::task_json(const task_entry& t) const {
@@ -35,10 +35,10 @@ dispatcher_state::job_view(const std::string& owner,
   if (j.rec.owner != owner)
     return json::value{}; // exists, but not for this caller
   json::array tasks;
-  tasks.reserve(j.task_ids.size());
-  for (const auto& id : j.task_ids)
-    if (auto t = tasks_.find(id); t != tasks_.end())
-      tasks.push_back(task_json(*t->second));
+  tasks.reserve(j.task_seqs.size());
+  for (auto seq : j.task_seqs)
+    if (auto* t = tasks_.find(seq))
+      tasks.push_back(task_json(*t));
   std::array<int64_t, 8> counts{};
   for (size_t k = 0; k < counts.size(); ++k)
     counts[k] = j.counts[k];
@@ -48,12 +48,12 @@ dispatcher_state::job_view(const std::string& owner,
 std::optional<json::value>
 dispatcher_state::task_view(const std::string& owner,
                             const std::string& task_id) const {
-  auto i = tasks_.find(task_id);
-  if (i == tasks_.end())
+  auto* t = find_entry(task_id);
+  if (!t)
     return std::nullopt;
-  if (i->second->job->rec.owner != owner)
+  if (t->job->rec.owner != owner)
     return json::value{};
-  return task_json(*i->second);
+  return task_json(*t);
 }
 
 json::value dispatcher_state::holons_view() const {

@@ -1,0 +1,120 @@
+#include "actors/dispatcher_state.hpp"
+#include "actors/seq_table.hpp"
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace rxon;
+using namespace rxon::actors;
+using namespace rxon::test;
+using storage::task_state;
+
+namespace {
+
+std::unique_ptr<int> boxed(int v) {
+  return std::make_unique<int>(v);
+}
+
+} // namespace
+
+TEST_CASE("a seq table finds what it holds and nothing it does not") {
+  seq_table<int> t;
+  CHECK(t.find(0) == nullptr);
+  t.insert(10, boxed(100));
+  t.insert(12, boxed(120)); // 11 is a hole (a job id took it)
+  REQUIRE(t.find(10) != nullptr);
+  CHECK(*t.find(10) == 100);
+  CHECK(t.find(11) == nullptr);
+  CHECK(*t.find(12) == 120);
+  CHECK(t.find(9) == nullptr);
+  CHECK(t.find(13) == nullptr);
+  CHECK(t.size() == 2);
+  t.erase(10);
+  CHECK(t.find(10) == nullptr);
+  CHECK(*t.find(12) == 120);
+  t.erase(10); // twice: nothing happens
+  CHECK(t.size() == 1);
+  t.erase(12);
+  CHECK(t.size() == 0);
+  t.insert(20, boxed(200)); // an empty window restarts at the new seq
+  CHECK(*t.find(20) == 200);
+}
+
+TEST_CASE("a seq table keeps a long-lived entry findable while the window "
+          "slides past it") {
+  seq_table<int> t;
+  t.insert(1, boxed(-1)); // stays until the end
+  for (int i = 2; i < 100'000; ++i) {
+    t.insert(static_cast<uint64_t>(i), boxed(i));
+    if (i > 10)
+      t.erase(static_cast<uint64_t>(i - 8)); // a few in flight at a time
+  }
+  REQUIRE(t.find(1) != nullptr);
+  CHECK(*t.find(1) == -1);
+  CHECK(*t.find(99'999) == 99'999);
+  CHECK(t.find(50'000) == nullptr);
+  CHECK(t.size() == 2 + 8); // 1 and 2 (never erased), the last eight
+  t.erase(1);
+  CHECK(t.find(1) == nullptr);
+  // An entry older than the window (out of order) is still kept.
+  t.insert(5, boxed(5));
+  CHECK(*t.find(5) == 5);
+}
+
+TEST_CASE("tasks are found by id whether this dispatcher minted the id or a "
+          "restored one that decodes to a live task's number") {
+  dispatcher_state d{dispatch_config{}, 42};
+  int64_t now = 1'700'000'000'000;
+  effects fx;
+  auto ack = d.submit(job({task("echo"), task("echo")}), now, fx);
+  REQUIRE(ack);
+  REQUIRE(ack->task_ids.size() == 2);
+  for (const auto& id : ack->task_ids) {
+    REQUIRE(id.size() == 32);
+    REQUIRE(d.find_task(id) != nullptr);
+    CHECK(d.find_task(id)->task_id == id);
+  }
+  // A task restored from an earlier process: its id embeds the same
+  // sequence number as the first live task, with another time and tail.
+  auto twin = ack->task_ids[0];
+  twin[0] = twin[0] == 'f' ? 'e' : 'f';
+  storage::job_record j{"job-old", "client", {}, now};
+  storage::task_record old;
+  old.task_id = twin;
+  old.job_id = "job-old";
+  old.type = "echo";
+  old.state = task_state::pending;
+  storage::task_record plain = old;
+  plain.task_id = "restored-1";
+  d.restore(j, {old, plain}, now, fx);
+  REQUIRE(d.find_task(twin) != nullptr);
+  CHECK(d.find_task(twin)->job_id == "job-old");
+  CHECK(d.find_task(ack->task_ids[0])->job_id == ack->job_id);
+  REQUIRE(d.find_task("restored-1") != nullptr);
+  CHECK(d.find_task("nope") == nullptr);
+  CHECK(d.find_task(std::string(32, 'z')) == nullptr);
+  // Cancelling by id reaches the restored task, not its twin.
+  REQUIRE(d.cancel_task("client", twin, now, fx));
+  CHECK(d.find_task(twin)->state == task_state::cancelled);
+  CHECK(d.find_task(ack->task_ids[0])->state == task_state::pending);
+}
+
+TEST_CASE("finished tasks leave memory in order once more than the retained "
+          "number of them are done") {
+  dispatch_config cfg;
+  cfg.retain_terminal = 2;
+  dispatcher_state d{cfg, 42};
+  int64_t now = 1'700'000'000'000;
+  effects fx;
+  auto ack = d.submit(job({task("echo"), task("echo"), task("echo")}), now, fx);
+  REQUIRE(ack);
+  for (const auto& id : ack->task_ids)
+    REQUIRE(d.cancel_task("client", id, now, fx));
+  CHECK(d.find_task(ack->task_ids[0]) == nullptr);
+  CHECK(d.find_task(ack->task_ids[1]) != nullptr);
+  CHECK(d.find_task(ack->task_ids[2]) != nullptr);
+}
