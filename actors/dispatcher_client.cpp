@@ -34,7 +34,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
       return error{st.error().code, where + ".params: " + st.error().message};
   }
   job_ack ack;
-  ack.job_id = next_id(now, next_seq_++);
+  ack.job_id = format_id(next_id(now, next_seq_++));
   auto job = std::make_unique<job_entry>();
   job->rec.job_id = ack.job_id;
   job->rec.owner = spec.owner;
@@ -49,8 +49,11 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   created.reserve(spec.tasks.size());
   for (const auto& ts : spec.tasks) {
     auto t = std::make_unique<task_entry>();
-    t->seq = next_seq_++;
-    t->rec.task_id = next_id(now, t->seq);
+    auto id = next_id(now, next_seq_++);
+    t->seq = id.seq;
+    t->id_ms = id.ms;
+    t->id_tail = id.tail;
+    t->rec.task_id = format_id(id);
     t->rec.job_id = ack.job_id;
     t->rec.type = ts.type;
     t->rec.params = ts.params;
@@ -66,7 +69,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     t->cls = known ? *known : profiles_.intern(std::move(r));
     if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
-    // Encoded once per class, copied per task.
+    // Encoded once per class; the class holds them for its tasks.
     auto& cj = queues_[t->cls];
     if (!cj.encoded) {
       if (ts.requirements)
@@ -75,8 +78,6 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
         cj.skill_json = to_json(*ts.skill);
       cj.encoded = true;
     }
-    t->rec.requirements = cj.requirements_json;
-    t->rec.skill = cj.skill_json;
     t->job = &j;
     ack.task_ids.push_back(t->rec.task_id);
     j.task_seqs.push_back(t->seq);

@@ -19,7 +19,7 @@ struct dispatcher_state::job_entry {
   storage::job_record rec;
   std::vector<uint64_t> task_seqs; ///< its tasks, in submission order
   std::array<int32_t, 8> counts{}; ///< tasks per state
-  std::size_t evicted = 0; ///< finished tasks no longer in memory
+  std::size_t evicted = 0;         ///< finished tasks no longer in memory
   /// Reloaded at start with only its unfinished tasks: the store has the
   /// whole job, so views come from there.
   bool partial = false;
@@ -27,9 +27,12 @@ struct dispatcher_state::job_entry {
 };
 
 struct dispatcher_state::task_entry {
+  // First, so that a lookup by id touches one cache line of the entry.
+  uint64_t seq = 0;
+  int64_t id_ms = -1;   ///< of an id minted here; -1: restored (foreign)
+  uint32_t id_tail = 0; ///< its random digits
   storage::task_record rec;
   class_id cls = 0;
-  uint64_t seq = 0;
   bool queued = false;     ///< in its class queue
   bool ran = false;        ///< a progress event was seen
   bool stored = false;     ///< put once; later changes are narrow updates

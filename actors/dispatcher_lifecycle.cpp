@@ -63,7 +63,10 @@ void dispatcher_state::persist(task_entry& t, int64_t now, effects& fx) {
     return;
   }
   t.stored = true;
-  fx.changes.tasks.push_back(t.rec);
+  auto& rec = fx.changes.tasks.emplace_back(t.rec);
+  const auto& q = queues_[t.cls]; // the class holds them for its tasks
+  rec.requirements = q.requirements_json;
+  rec.skill = q.skill_json;
 }
 
 void dispatcher_state::release_lease(task_entry& t) {
@@ -419,6 +422,13 @@ void dispatcher_state::restore(const storage::job_record& job,
     t->cls = profiles_.intern(std::move(r));
     if (t->cls >= queues_.size())
       queues_.resize(t->cls + 1);
+    if (auto& q = queues_[t->cls]; !q.encoded) {
+      q.requirements_json = std::move(t->rec.requirements);
+      q.skill_json = std::move(t->rec.skill);
+      q.encoded = true;
+    }
+    t->rec.requirements = json::value{};
+    t->rec.skill = json::value{};
     t->job = &j;
     t->seq = next_seq_++;
     j.task_seqs.push_back(t->seq);

@@ -110,7 +110,8 @@ public:
 
   // -- views ------------------------------------------------------------------
 
-  /// The task record when it is still in memory.
+  /// The task record when it is still in memory (its requirements and
+  /// skill stay with its class: null here, stored with the task).
   const storage::task_record* find_task(const std::string& id) const;
   std::optional<json::value> job_view(const std::string& owner,
                                       const std::string& job_id) const;
@@ -161,7 +162,8 @@ private:
   };
   struct class_queue {
     pending_heap pending;
-    /// The class's requirements and skill as stored with its tasks.
+    /// The class's requirements and skill as stored with its tasks (the
+    /// tasks in memory do not carry copies).
     json::value requirements_json;
     json::value skill_json;
     bool encoded = false;
@@ -174,10 +176,16 @@ private:
   using timer_heap
       = std::priority_queue<timer, std::vector<timer>, std::greater<timer>>;
 
-  /// A fresh id embedding `seq` (see seq_of).
-  std::string next_id(int64_t now, uint64_t seq);
-  /// The sequence number embedded in an id minted by next_id.
-  static std::optional<uint64_t> seq_of(std::string_view id) noexcept;
+  /// What an id minted here encodes (see dispatcher_tasks.cpp).
+  struct id_parts {
+    int64_t ms = 0;
+    uint64_t seq = 0;
+    uint32_t tail = 0;
+  };
+  static std::string format_id(const id_parts& p);
+  static std::optional<id_parts> parse_id(std::string_view id) noexcept;
+  /// A fresh id for `seq` at `now`.
+  id_parts next_id(int64_t now, uint64_t seq);
   task_entry* find_entry(std::string_view task_id) const;
   task_entry& add_task(std::unique_ptr<task_entry> t);
   void drop_task(task_entry& t);

@@ -82,10 +82,11 @@ void dispatcher_state::pass_requirements(const task_entry& t,
   // The payload has no requirements field: a sub-orchestrator gets them
   // here so that it places the task on a leaf that satisfies them.
   json::object m;
-  if (!t.rec.requirements.is_null())
-    m.set("rxon.requirements", t.rec.requirements);
-  if (!t.rec.skill.is_null())
-    m.set("rxon.skill", t.rec.skill);
+  const auto& q = queues_[t.cls];
+  if (!q.requirements_json.is_null())
+    m.set("rxon.requirements", q.requirements_json);
+  if (!q.skill_json.is_null())
+    m.set("rxon.skill", q.skill_json);
   if (t.rec.max_cost)
     m.set("rxon.max_cost", *t.rec.max_cost);
   if (!m.empty())

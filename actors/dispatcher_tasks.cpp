@@ -12,10 +12,10 @@ namespace {
 // Id layout (32 lowercase hex digits, time-ordered like UUIDv7): 12 of
 // Unix ms, 12 of the sequence number, 8 random. Ordered keys make
 // SQLite's index inserts append-only instead of scattering page splits.
-constexpr std::size_t id_size = 32;
-constexpr std::size_t seq_at = 12;
+constexpr std::size_t ms_digits = 12;
 constexpr std::size_t seq_digits = 12;
-constexpr std::size_t random_digits = 8;
+constexpr std::size_t tail_digits = 8;
+constexpr std::size_t id_size = ms_digits + seq_digits + tail_digits;
 
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9')
@@ -27,36 +27,54 @@ int hex_digit(char c) noexcept {
 
 } // namespace
 
-std::string dispatcher_state::next_id(int64_t now, uint64_t seq) {
+std::string dispatcher_state::format_id(const id_parts& p) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string id(id_size, '0');
   auto put = [&](std::size_t at, uint64_t v, std::size_t digits) {
     for (auto i = digits; i-- > 0; v >>= 4)
       id[at + i] = hex[v & 0xF];
   };
-  put(0, static_cast<uint64_t>(now), seq_at);
-  put(seq_at, seq, seq_digits);
-  put(seq_at + seq_digits, rng_(), random_digits);
+  put(0, static_cast<uint64_t>(p.ms), ms_digits);
+  put(ms_digits, p.seq, seq_digits);
+  put(ms_digits + seq_digits, p.tail, tail_digits);
   return id;
 }
 
-std::optional<uint64_t> dispatcher_state::seq_of(std::string_view id) noexcept {
+std::optional<dispatcher_state::id_parts>
+dispatcher_state::parse_id(std::string_view id) noexcept {
   if (id.size() != id_size)
     return std::nullopt;
-  uint64_t seq = 0;
-  for (std::size_t i = seq_at; i < seq_at + seq_digits; ++i) {
+  uint64_t v[3] = {0, 0, 0};
+  std::size_t field = 0;
+  for (std::size_t i = 0; i < id_size; ++i) {
     auto d = hex_digit(id[i]);
     if (d < 0)
       return std::nullopt;
-    seq = seq << 4 | static_cast<uint64_t>(d);
+    if (i == ms_digits || i == ms_digits + seq_digits)
+      ++field;
+    v[field] = v[field] << 4 | static_cast<uint64_t>(d);
   }
-  return seq;
+  return id_parts{static_cast<int64_t>(v[0]), v[1],
+                  static_cast<uint32_t>(v[2])};
+}
+
+dispatcher_state::id_parts dispatcher_state::next_id(int64_t now,
+                                                     uint64_t seq) {
+  // The parts are kept as the id's digits can hold them, so that parsing
+  // the id gives them back exactly.
+  constexpr uint64_t ms_mask = (uint64_t{1} << (4 * ms_digits)) - 1;
+  constexpr uint64_t seq_mask = (uint64_t{1} << (4 * seq_digits)) - 1;
+  return {static_cast<int64_t>(static_cast<uint64_t>(now) & ms_mask),
+          seq & seq_mask, static_cast<uint32_t>(rng_())};
 }
 
 dispatcher_state::task_entry*
 dispatcher_state::find_entry(std::string_view task_id) const {
-  if (auto seq = seq_of(task_id))
-    if (auto* t = tasks_.find(*seq); t && t->rec.task_id == task_id)
+  // The parsed id is compared with the entry's copy of its parts, so
+  // the task record (and its id string) stays untouched.
+  if (auto p = parse_id(task_id))
+    if (auto* t = tasks_.find(p->seq);
+        t && t->id_ms == p->ms && t->id_tail == p->tail)
       return t;
   if (foreign_ids_.empty())
     return nullptr;
@@ -67,14 +85,14 @@ dispatcher_state::find_entry(std::string_view task_id) const {
 dispatcher_state::task_entry&
 dispatcher_state::add_task(std::unique_ptr<task_entry> t) {
   // Restored tasks keep the ids an earlier process gave them.
-  if (seq_of(t->rec.task_id) != t->seq)
+  if (t->id_ms < 0)
     foreign_ids_.emplace(t->rec.task_id, t->seq);
   auto seq = t->seq;
   return tasks_.insert(seq, std::move(t));
 }
 
 void dispatcher_state::drop_task(task_entry& t) {
-  if (!foreign_ids_.empty())
+  if (t.id_ms < 0)
     foreign_ids_.erase(t.rec.task_id);
   tasks_.erase(t.seq);
 }
