@@ -97,6 +97,9 @@ status sim_driver::start() {
   // Attempts are consumed by lease expiries (dropped results); keep
   // injected failures from turning into permanent task failures.
   o.dispatch.max_tasks_per_job = std::max<std::size_t>(opts_.job_size, 1);
+  // Nobody reads finished tasks back (a simulation has no clients): they
+  // leave memory as they finish, while their entries are still in cache.
+  o.dispatch.retain_terminal = 0;
   auto orch = orchestrator::start(std::move(o));
   if (!orch)
     return orch.error();
