@@ -414,3 +414,48 @@ TEST_CASE_TEMPLATE("an invalid task update is refused with the field named",
   u.task_id.clear();
   CHECK_FALSE(f.st->apply({.task_updates = {u}}));
 }
+
+TEST_CASE_TEMPLATE(
+    "large batches of task updates apply in order and fail whole", Kind,
+    memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  // Sizes around the SQLite store's multi-row updates (64 rows).
+  change_batch put{.jobs = {make_job("job-1")}};
+  for (int i = 0; i < 150; ++i)
+    put.tasks.push_back(make_task(task_id_of(1000 + i)));
+  ok(f.st->apply(put));
+  auto update = [](int i, task_state s, const char* holon) {
+    auto u = task_update::of(make_task(task_id_of(i)));
+    u.state = s;
+    u.holon_id = holon;
+    return u;
+  };
+  change_batch b;
+  for (int i = 0; i < 150; ++i)
+    b.task_updates.push_back(update(1000 + i, task_state::running, "h"));
+  // Several updates of one task, within a chunk and across chunks: the
+  // last one wins. t1020, t1040 and t1100 are left out.
+  b.task_updates[20] = update(1010, task_state::failure, "h-early");
+  b.task_updates[40] = update(1010, task_state::success, "h-last");
+  b.task_updates[100] = update(1005, task_state::timeout, "h-late");
+  ok(f.st->apply(b));
+  CHECK(get(f.st->task("t1010"))->holon_id == "h-last");
+  CHECK(get(f.st->task("t1005"))->state == task_state::timeout);
+  CHECK(get(f.st->task("t1149"))->state == task_state::running);
+  const std::map<task_state, int64_t> counts{{task_state::pending, 3},
+                                             {task_state::running, 145},
+                                             {task_state::success, 1},
+                                             {task_state::timeout, 1}};
+  CHECK(get(f.st->task_counts()) == counts);
+  // An update of a task not stored, in the second chunk: nothing applies.
+  change_batch bad;
+  for (int i = 0; i < 150; ++i)
+    bad.task_updates.push_back(update(1000 + i, task_state::success, "h"));
+  bad.task_updates[70] = update(7, task_state::success, "h");
+  auto st = f.st->apply(bad);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == errc::conflict);
+  CHECK_MESSAGE(st.error().message.find("'t7'") != std::string::npos,
+                st.error().message);
+  CHECK(get(f.st->task_counts()) == counts);
+}
