@@ -335,7 +335,7 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
   // Sizes around the SQLite store's multi-row statements (64 rows).
   change_batch b{.jobs = {make_job("job-1")}};
   for (int i = 0; i < 150; ++i)
-    b.tasks.push_back(make_task("t" + std::to_string(1000 + i)));
+    b.tasks.push_back(make_task(task_id_of(1000 + i)));
   b.tasks[5].state = task_state::running;
   b.tasks[70] = make_task("t1005", "job-1", task_state::failure);
   b.tasks[130] = make_task("t1005", "job-1", task_state::success);
@@ -344,8 +344,10 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
   CHECK(get(f.st->tasks_of_job("job-1")).size() == 148);
   change_batch bad;
   for (int i = 0; i < 150; ++i)
-    bad.tasks.push_back(make_task("u" + std::to_string(1000 + i), "job-1",
-                                  task_state::success));
+    bad.tasks.push_back(
+        make_task(task_id_of(1000 + i), "job-1", task_state::success));
+  for (auto& t : bad.tasks)
+    t.task_id[0] = 'u';
   bad.tasks[100].job_id = "no-such-job";
   auto st = f.st->apply(bad);
   REQUIRE_FALSE(st.has_value());
@@ -458,4 +460,44 @@ TEST_CASE_TEMPLATE(
   CHECK_MESSAGE(st.error().message.find("'t7'") != std::string::npos,
                 st.error().message);
   CHECK(get(f.st->task_counts()) == counts);
+}
+
+TEST_CASE_TEMPLATE("unfinished tasks follow updates in any order", Kind,
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  change_batch put{.jobs = {make_job("job-1")}};
+  for (int i = 0; i < 70; ++i)
+    put.tasks.push_back(make_task(task_id_of(i)));
+  put.tasks[3].state = task_state::success;
+  ok(f.st->apply(put));
+  auto update = [](int i, task_state s) {
+    auto u = task_update::of(make_task(task_id_of(i)));
+    u.state = s;
+    return u;
+  };
+  // 70 moves to running (a full chunk): t3 is reopened among them.
+  change_batch advance;
+  for (int i = 0; i < 70; ++i)
+    advance.task_updates.push_back(update(i, task_state::running));
+  ok(f.st->apply(advance));
+  CHECK(get(f.st->unfinished_tasks()).size() == 70);
+  // One task finished and reopened in one batch, another the other way.
+  ok(f.st->apply(
+      {.task_updates
+       = {update(1, task_state::success), update(1, task_state::assigned),
+          update(2, task_state::assigned), update(2, task_state::timeout)}}));
+  auto open = ids(get(f.st->unfinished_tasks()));
+  CHECK(open.size() == 69);
+  auto has = [&](const char* id) {
+    for (const auto& o : open)
+      if (o == id)
+        return true;
+    return false;
+  };
+  CHECK(has("t1"));
+  CHECK_FALSE(has("t2"));
+  CHECK(get(f.st->task("t2"))->state == task_state::timeout);
+  // Reopened alone, through the single-row path.
+  ok(f.st->apply({.task_updates = {update(2, task_state::pending)}}));
+  CHECK(get(f.st->unfinished_tasks()).size() == 70);
 }
