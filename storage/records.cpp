@@ -44,7 +44,19 @@ task_update task_update::of(const task_record& t) {
           t.origin_worker_id, t.updated_ms};
 }
 
-void task_update::apply_to(task_record& t) const {
+void task_update::apply_to(task_record& t) && {
+  t.state = state;
+  t.attempts = attempts;
+  t.holon_id = std::move(holon_id);
+  t.lease_expiry_ms = lease_expiry_ms;
+  t.not_before_ms = not_before_ms;
+  t.result = std::move(result);
+  t.error = std::move(error);
+  t.origin_worker_id = std::move(origin_worker_id);
+  t.updated_ms = updated_ms;
+}
+
+void task_update::apply_to(task_record& t) const& {
   t.state = state;
   t.attempts = attempts;
   t.holon_id = holon_id;

@@ -77,7 +77,9 @@ struct task_update {
   /// The mutable fields of `t`.
   static task_update of(const task_record& t);
   /// Writes these fields into `t`.
-  void apply_to(task_record& t) const;
+  void apply_to(task_record& t) const&;
+  /// As above, moving the strings and JSON out of this update.
+  void apply_to(task_record& t) &&;
 };
 
 struct job_record {

@@ -56,6 +56,40 @@ void keep_last(std::vector<Rec>& recs, Id id_of) {
   recs.erase(recs.begin() + static_cast<std::ptrdiff_t>(out), recs.end());
 }
 
+/// Folds each update of a task put in the same group into that put, so a
+/// task submitted and advanced within one commit costs one row write.
+/// append() already dropped the updates that a later put supersedes, so
+/// every update left here applies after its put: the meaning is kept.
+void fold_updates(change_batch& b) {
+  if (b.tasks.empty() || b.task_updates.empty())
+    return;
+  std::hash<std::string_view> hash;
+  std::vector<std::pair<std::size_t, std::size_t>> puts(b.tasks.size());
+  for (std::size_t i = 0; i < b.tasks.size(); ++i)
+    puts[i] = {hash(b.tasks[i].task_id), i};
+  std::sort(puts.begin(), puts.end());
+  auto put_of = [&](const std::string& id) -> task_record* {
+    auto h = hash(id);
+    auto it = std::lower_bound(puts.begin(), puts.end(), std::pair{h, std::size_t{0}});
+    for (; it != puts.end() && it->first == h; ++it)
+      if (b.tasks[it->second].task_id == id)
+        return &b.tasks[it->second];
+    return nullptr;
+  };
+  auto& us = b.task_updates;
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < us.size(); ++i) {
+    if (auto* t = put_of(us[i].task_id)) {
+      std::move(us[i]).apply_to(*t);
+      continue;
+    }
+    if (out != i)
+      us[out] = std::move(us[i]);
+    ++out;
+  }
+  us.erase(us.begin() + static_cast<std::ptrdiff_t>(out), us.end());
+}
+
 void collapse(change_batch& b) {
   keep_last(b.jobs,
             [](const job_record& j) -> std::string_view { return j.job_id; });
@@ -63,6 +97,7 @@ void collapse(change_batch& b) {
             [](const task_record& t) -> std::string_view { return t.task_id; });
   keep_last(b.task_updates,
             [](const task_update& u) -> std::string_view { return u.task_id; });
+  fold_updates(b);
   keep_last(b.holons, [](const holon_record& h) -> std::string_view {
     return h.holon_id;
   });

@@ -1,8 +1,7 @@
 // The same cases run on the memory twin and on a SQLite file; each asserts
 // the same expected results, so both stores behave identically.
 
-#include "storage/store.hpp"
-#include "tests/storage/storage_support.hpp"
+#include "tests/storage/store_kinds.hpp"
 
 #include <doctest/doctest.h>
 
@@ -12,66 +11,6 @@
 using namespace rxon;
 using namespace rxon::storage;
 using namespace rxon::storage::test;
-
-namespace {
-
-template <class T>
-T get(result<T> r) {
-  if (!r)
-    FAIL(r.error().message);
-  return std::move(*r);
-}
-
-void ok(const status& st) {
-  if (!st)
-    FAIL(st.error().message);
-}
-
-struct memory_kind {
-  static std::unique_ptr<store> open(const temp_dir&) {
-    return make_memory_store();
-  }
-};
-
-struct sqlite_kind {
-  static std::unique_ptr<store> open(const temp_dir& dir) {
-    return get(open_sqlite_store({dir.file("rxon.db")}));
-  }
-};
-
-/// SQLite without a file (no WAL): same behaviour expected.
-struct sqlite_memory_kind {
-  static std::unique_ptr<store> open(const temp_dir&) {
-    return get(open_sqlite_store({":memory:"}));
-  }
-};
-
-template <class Kind>
-struct fixture {
-  temp_dir dir;
-  std::unique_ptr<store> st;
-  fixture() {
-    REQUIRE(dir.ok());
-    st = Kind::open(dir);
-    REQUIRE(st != nullptr);
-  }
-};
-
-std::vector<std::string> ids(const std::vector<task_record>& ts) {
-  std::vector<std::string> out;
-  for (const auto& t : ts)
-    out.push_back(t.task_id);
-  return out;
-}
-
-std::vector<std::string> ids(const std::vector<job_record>& js) {
-  std::vector<std::string> out;
-  for (const auto& j : js)
-    out.push_back(j.job_id);
-  return out;
-}
-
-} // namespace
 
 TEST_CASE_TEMPLATE("records put in one batch read back intact", Kind,
                    memory_kind, sqlite_kind, sqlite_memory_kind) {
@@ -335,7 +274,7 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
   // Sizes around the SQLite store's multi-row statements (64 rows).
   change_batch b{.jobs = {make_job("job-1")}};
   for (int i = 0; i < 150; ++i)
-    b.tasks.push_back(make_task("t" + std::to_string(1000 + i)));
+    b.tasks.push_back(make_task(task_id_of(1000 + i)));
   b.tasks[5].state = task_state::running;
   b.tasks[70] = make_task("t1005", "job-1", task_state::failure);
   b.tasks[130] = make_task("t1005", "job-1", task_state::success);
@@ -344,8 +283,10 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
   CHECK(get(f.st->tasks_of_job("job-1")).size() == 148);
   change_batch bad;
   for (int i = 0; i < 150; ++i)
-    bad.tasks.push_back(make_task("u" + std::to_string(1000 + i), "job-1",
-                                  task_state::success));
+    bad.tasks.push_back(
+        make_task(task_id_of(1000 + i), "job-1", task_state::success));
+  for (auto& t : bad.tasks)
+    t.task_id[0] = 'u';
   bad.tasks[100].job_id = "no-such-job";
   auto st = f.st->apply(bad);
   REQUIRE_FALSE(st.has_value());
@@ -356,61 +297,4 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
   CHECK(get(f.st->task_counts())
         == std::map<task_state, int64_t>{{task_state::pending, 147},
                                          {task_state::success, 1}});
-}
-
-TEST_CASE_TEMPLATE("a task update rewrites only the mutable fields", Kind,
-                   memory_kind, sqlite_kind, sqlite_memory_kind) {
-  fixture<Kind> f;
-  auto t = make_task("t1");
-  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {t}}));
-  auto u = task_update::of(t);
-  u.state = task_state::success;
-  u.attempts = 2;
-  u.holon_id = "h-1";
-  u.result = json::object{{"out", 2.0}, {"gone", nullptr}};
-  u.origin_worker_id = "leaf";
-  u.updated_ms = 5000;
-  ok(f.st->apply({.task_updates = {u}}));
-  auto back = get(f.st->task("t1"));
-  REQUIRE(back);
-  u.apply_to(t);
-  t.params = back->params; // compared in canonical form below
-  t.requirements = back->requirements;
-  t.result = json::object{{"out", 2}};
-  CHECK(*back == t);
-  CHECK(get(f.st->unfinished_tasks()).empty());
-  CHECK(get(f.st->task_counts())
-        == std::map<task_state, int64_t>{{task_state::success, 1}});
-}
-
-TEST_CASE_TEMPLATE("an update of a task not stored fails the whole batch", Kind,
-                   memory_kind, sqlite_kind, sqlite_memory_kind) {
-  fixture<Kind> f;
-  ok(f.st->apply({.jobs = {make_job("job-1")}}));
-  auto ghost = task_update::of(make_task("ghost"));
-  auto st = f.st->apply({.tasks = {make_task("t1")}, .task_updates = {ghost}});
-  REQUIRE_FALSE(st);
-  CHECK(st.error().code == errc::conflict);
-  CHECK(st.error().message.find("ghost") != std::string::npos);
-  CHECK_FALSE(get(f.st->task("t1")));
-  // Put and update of one task in one batch: the update applies last.
-  auto u = task_update::of(make_task("t1"));
-  u.state = task_state::running;
-  ok(f.st->apply({.tasks = {make_task("t1")}, .task_updates = {u}}));
-  CHECK(get(f.st->task("t1"))->state == task_state::running);
-}
-
-TEST_CASE_TEMPLATE("an invalid task update is refused with the field named",
-                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
-  fixture<Kind> f;
-  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t1")}}));
-  auto u = task_update::of(make_task("t1"));
-  u.error = json::value{std::string{"\xFF"}};
-  auto st = f.st->apply({.task_updates = {u}});
-  REQUIRE_FALSE(st);
-  CHECK(st.error().code == errc::invalid_value);
-  CHECK(st.error().message.find("error") != std::string::npos);
-  u.error = {};
-  u.task_id.clear();
-  CHECK_FALSE(f.st->apply({.task_updates = {u}}));
 }

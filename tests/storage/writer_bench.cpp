@@ -1,5 +1,6 @@
 // Group-commit throughput of the writer on a SQLite file: task upserts per
-// second. Prints figures; asserts nothing about time.
+// second, then writer CPU per task for the put/assigned/success lifecycle.
+// Prints figures; asserts nothing about time.
 //   build/tests/storage/rxon_storage_bench [tasks]
 
 #include "storage/writer.hpp"
@@ -82,6 +83,58 @@ double run(int n, int per_submit, sync_mode mode, uint64_t& commits,
   return 2.0 * n / secs;
 }
 
+/// The dispatcher's pattern: each task put (1000 per submission), then
+/// updated to assigned and to success, one update per submission. With
+/// `apart` the updates follow all puts (separate groups); otherwise each
+/// task's three changes are submitted back to back (one group). Returns
+/// writer CPU microseconds per task.
+double run_lifecycle(int n, bool apart, uint64_t& commits) {
+  temp_dir dir;
+  auto st = open_sqlite_store({dir.file("bench.db")});
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+    return 0;
+  }
+  writer w{std::move(*st)};
+  change_batch jobs;
+  for (int j = 0; j <= n / 1000; ++j)
+    jobs.jobs.push_back(make_job("job-" + std::to_string(j)));
+  w.submit(std::move(jobs));
+  double cpu0 = 0;
+  w.read([&](store&) { cpu0 = thread_cpu(); });
+  w.flush();
+  auto update = [&](int i, task_state s) {
+    auto u = task_update::of(bench_task(i));
+    u.state = s;
+    u.attempts = 1;
+    u.holon_id = "holon-1";
+    if (s == task_state::success)
+      u.result = rxon::json::object{{"ok", true}};
+    w.submit({.task_updates = {std::move(u)}});
+  };
+  for (int i = 0; i < n; i += 1000) {
+    change_batch b;
+    for (int k = i; k < i + 1000 && k < n; ++k)
+      b.tasks.push_back(bench_task(k));
+    w.submit(std::move(b));
+    if (apart)
+      continue;
+    for (int k = i; k < i + 1000 && k < n; ++k) {
+      update(k, task_state::assigned);
+      update(k, task_state::success);
+    }
+  }
+  for (int i = 0; apart && i < n; ++i)
+    update(i, task_state::assigned);
+  for (int i = 0; apart && i < n; ++i)
+    update(i, task_state::success);
+  double cpu1 = 0;
+  w.read([&](store&) { cpu1 = thread_cpu(); });
+  w.flush();
+  commits = w.commits() - 1;
+  return (cpu1 - cpu0) * 1e6 / n;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -102,6 +155,14 @@ int main(int argc, char** argv) {
     std::printf("%-30s %7.0f upserts/s wall, %7.0f per process CPU-s, "
                 "%7.0f per writer CPU-s (%d upserts, %llu commits)\n",
                 c.name, rate, 2 * n / cpu, 2 * n / writer_cpu, 2 * n,
+                static_cast<unsigned long long>(commits));
+  }
+  for (bool apart : {true, false}) {
+    uint64_t commits = 0;
+    double us = run_lifecycle(n, apart, commits);
+    std::printf("lifecycle, %-20s %6.2f writer CPU-us per task (%d tasks, "
+                "%llu commits)\n",
+                apart ? "updates apart:" : "in one group:", us, n,
                 static_cast<unsigned long long>(commits));
   }
   return 0;

@@ -2,6 +2,7 @@
 #include "tests/storage/storage_support.hpp"
 
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <mutex>
@@ -20,6 +21,41 @@ std::unique_ptr<store> open_file(const temp_dir& dir) {
   if (!st)
     FAIL(st.error().message);
   return std::move(*st);
+}
+
+/// Row writes to `tasks` of kind `op` ('insert' or 'update') counted by
+/// the triggers add_write_counters() created.
+int64_t row_writes(const temp_dir& dir, const char* op) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.file("rxon.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "SELECT count(*) FROM row_writes WHERE op = ?1",
+                             -1, &s, nullptr)
+          == SQLITE_OK);
+  sqlite3_bind_text(s, 1, op, -1, SQLITE_STATIC);
+  int64_t n = -1;
+  if (sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+/// A migrated file whose triggers log every row write to `tasks`.
+void add_write_counters(const temp_dir& dir) {
+  open_file(dir).reset();
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.file("rxon.db").c_str(), &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "CREATE TABLE row_writes(op TEXT);"
+                     "CREATE TRIGGER count_inserts AFTER INSERT ON tasks "
+                     "BEGIN INSERT INTO row_writes VALUES ('insert'); END;"
+                     "CREATE TRIGGER count_updates AFTER UPDATE ON tasks "
+                     "BEGIN INSERT INTO row_writes VALUES ('update'); END;",
+                     nullptr, nullptr, nullptr)
+        == SQLITE_OK);
+  sqlite3_close(db);
 }
 
 } // namespace
@@ -246,4 +282,49 @@ TEST_CASE("task states round-trip through their names") {
   CHECK_FALSE(parse_task_state("").has_value());
   CHECK(is_terminal(task_state::cancelled));
   CHECK_FALSE(is_terminal(task_state::running));
+}
+
+TEST_CASE("a task put and updated within one group is written once") {
+  temp_dir dir;
+  add_write_counters(dir);
+  writer w{open_file(dir), {.max_delay = 1s}};
+  auto t1 = make_task("t1");
+  auto t2 = make_task("t2");
+  w.submit({.jobs = {make_job("job-1")}, .tasks = {t2}});
+  w.submit({.tasks = {t1}});
+  auto assigned = task_update::of(t1);
+  assigned.state = task_state::assigned;
+  assigned.attempts = 2;
+  assigned.holon_id = "h-1";
+  assigned.lease_expiry_ms = 9000;
+  w.submit({.task_updates = {assigned}});
+  auto done = assigned;
+  done.state = task_state::success;
+  done.lease_expiry_ms = 0;
+  done.result = json::object{{"out", 1}};
+  done.origin_worker_id = "leaf-9";
+  done.updated_ms = 7000;
+  w.submit({.task_updates = {done}});
+  w.flush();
+  CHECK(w.commits() == 1);
+  CHECK(row_writes(dir, "insert") == 2);
+  CHECK(row_writes(dir, "update") == 0);
+  // An update of a task put in an earlier group still applies.
+  auto running = task_update::of(t2);
+  running.state = task_state::running;
+  running.updated_ms = 8000;
+  w.submit({.task_updates = {running}});
+  w.flush();
+  CHECK(w.commits() == 2);
+  CHECK(row_writes(dir, "update") == 1);
+  done.apply_to(t1);
+  running.apply_to(t2);
+  w.read([&](store& st) {
+    CHECK(st.task("t1")->value() == t1);
+    CHECK(st.task("t2")->value() == t2);
+    CHECK(st.task_counts().value()
+          == std::map<task_state, int64_t>{{task_state::running, 1},
+                                           {task_state::success, 1}});
+  });
+  w.flush();
 }

@@ -1,0 +1,51 @@
+#pragma once
+
+// The task writes of the SQLite store (private to storage/): whole-row
+// upserts and narrow state updates, both batched into multi-row statements
+// because one statement step per row costs cursor opens on every b-tree.
+
+#include "protocol/error.hpp"
+#include "storage/records.hpp"
+#include "storage/sqlite_handle.hpp"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace rxon::storage::sqlite {
+
+class task_writes {
+public:
+  /// Rows per multi-row statement (at most 64 * 20 = 1280 parameters, well
+  /// below SQLite's limit of 32766).
+  static constexpr std::size_t chunk = 64;
+
+  /// Prepares the statements on `db`, which must outlive this object.
+  status prepare(sqlite3* db);
+
+  /// Upserts whole rows, in order (the last put of an id wins).
+  status put(const std::vector<task_record>& tasks);
+
+  /// Applies narrow updates, in order (the last update of an id wins). An
+  /// update of a task that is not stored fails with errc::conflict naming
+  /// the task.
+  status update(const std::vector<task_update>& updates);
+
+private:
+  void bind_put(sqlite3_stmt* s, int base, const task_record& t,
+                std::string* bufs);
+  void bind_update(sqlite3_stmt* s, int base, const task_update& u,
+                   std::string* bufs);
+  status put_one(const task_record& t);
+  status update_one(const task_update& u);
+
+  sqlite3* db_ = nullptr;
+  stmt_ptr put_one_;
+  stmt_ptr put_chunk_;
+  stmt_ptr update_one_;
+  stmt_ptr update_chunk_;
+  /// JSON text bound with SQLITE_STATIC: kept until the statement ran.
+  std::array<std::string, chunk * 5> bufs_;
+};
+
+} // namespace rxon::storage::sqlite
