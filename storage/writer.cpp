@@ -70,7 +70,8 @@ void fold_updates(change_batch& b) {
   std::sort(puts.begin(), puts.end());
   auto put_of = [&](const std::string& id) -> task_record* {
     auto h = hash(id);
-    auto it = std::lower_bound(puts.begin(), puts.end(), std::pair{h, std::size_t{0}});
+    auto it = std::lower_bound(puts.begin(), puts.end(),
+                               std::pair{h, std::size_t{0}});
     for (; it != puts.end() && it->first == h; ++it)
       if (b.tasks[it->second].task_id == id)
         return &b.tasks[it->second];
