@@ -39,7 +39,7 @@ struct dispatcher_state::task_entry {
   std::string avoid_holon; ///< after a transient failure: prefer another
   job_entry* job = nullptr;
   holon_entry* holder = nullptr; ///< while leased
-  uint32_t heap_pos = 0;         ///< slot in its class's pending_heap
+  uint32_t queue_gen = 0;        ///< bumped when it leaves its queue
   uint32_t lease_slot = 0;       ///< index in holder->leases
 };
 

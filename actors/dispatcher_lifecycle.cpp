@@ -101,10 +101,8 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
       send_cancel(t, fx);
     release_lease(t);
   }
-  if (t.queued) {
-    queues_[t.cls].pending.erase(t);
-    t.queued = false;
-  }
+  if (t.queued)
+    dequeue(t);
   if (s == task_state::timeout && t.rec.error.is_null())
     t.rec.error = task_error_json("TIMEOUT_ERROR", "deadline exceeded");
   set_state(t, s);
@@ -183,10 +181,8 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
   if (holon != holons_.end())
     touch(*holon->second, now, fx);
   release_lease(t);
-  if (t.queued) {
-    queues_[t.cls].pending.erase(t);
-    t.queued = false;
-  }
+  if (t.queued)
+    dequeue(t);
   t.rec.origin_worker_id = res.origin_worker_id.value_or(worker_id);
   if (res.status == "success") {
     if (holon != holons_.end()) {

@@ -25,54 +25,97 @@ dispatcher_state::~dispatcher_state() = default;
 
 // -- pending heap -------------------------------------------------------------
 
-void dispatcher_state::pending_heap::place(std::size_t i, const queue_key& k) {
-  keys_[i] = k;
-  k.task->heap_pos = static_cast<uint32_t>(i);
-}
+namespace {
+constexpr std::size_t arity = 4; // half the depth of a binary heap
+} // namespace
 
 void dispatcher_state::pending_heap::sift_up(std::size_t i) {
   auto k = keys_[i];
   while (i > 0) {
-    auto parent = (i - 1) / 2;
+    auto parent = (i - 1) / arity;
     if (!(k < keys_[parent]))
       break;
-    place(i, keys_[parent]);
+    keys_[i] = keys_[parent];
     i = parent;
   }
-  place(i, k);
+  keys_[i] = k;
 }
 
 void dispatcher_state::pending_heap::sift_down(std::size_t i) {
   auto k = keys_[i];
   auto n = keys_.size();
   for (;;) {
-    auto child = 2 * i + 1;
-    if (child >= n)
+    auto first = arity * i + 1;
+    if (first >= n)
       break;
-    if (child + 1 < n && keys_[child + 1] < keys_[child])
-      ++child;
-    if (!(keys_[child] < k))
+    auto best = first;
+    for (auto c = first + 1; c < std::min(first + arity, n); ++c)
+      if (keys_[c] < keys_[best])
+        best = c;
+    if (!(keys_[best] < k))
       break;
-    place(i, keys_[child]);
-    i = child;
+    keys_[i] = keys_[best];
+    i = best;
   }
-  place(i, k);
+  keys_[i] = k;
 }
 
 void dispatcher_state::pending_heap::insert(const queue_key& k) {
   keys_.push_back(k);
+  ++live_;
   sift_up(keys_.size() - 1);
 }
 
-void dispatcher_state::pending_heap::erase(task_entry& t) {
-  auto i = static_cast<std::size_t>(t.heap_pos);
-  auto last = keys_.back();
+void dispatcher_state::pending_heap::pop(bool live) {
+  if (live)
+    --live_;
+  keys_.front() = keys_.back();
   keys_.pop_back();
-  if (i == keys_.size())
-    return; // it was the last slot
-  keys_[i] = last;
-  sift_down(i);
-  sift_up(last.task->heap_pos);
+  if (!keys_.empty())
+    sift_down(0);
+}
+
+void dispatcher_state::pending_heap::forget() noexcept {
+  if (--live_ == 0)
+    keys_.clear(); // every key left is stale
+}
+
+template <class F>
+void dispatcher_state::pending_heap::compact(F keep) {
+  std::erase_if(keys_, [&](const queue_key& k) { return !keep(k); });
+  for (auto i = keys_.size() / arity + 1; i-- > 0;)
+    if (i < keys_.size())
+      sift_down(i);
+}
+
+dispatcher_state::task_entry* dispatcher_state::queue_top(pending_heap& q) {
+  while (q.has_keys()) {
+    const auto& k = q.top_key();
+    auto* t = tasks_.find(k.seq);
+    if (t && t->queued && t->queue_gen == k.gen)
+      return t;
+    q.pop(false);
+  }
+  return nullptr;
+}
+
+void dispatcher_state::dequeue(task_entry& t) {
+  auto& q = queues_[t.cls].pending;
+  t.queued = false;
+  const auto& k = q.top_key();
+  if (k.seq == t.seq && k.gen == t.queue_gen) {
+    ++t.queue_gen;
+    q.pop(true); // taken from the head: the common case
+    return;
+  }
+  ++t.queue_gen;
+  q.forget();
+  // Many tasks cancelled behind a head that stays: drop their keys.
+  if (q.stale() > q.size() + 4096)
+    q.compact([&](const queue_key& key) {
+      auto* e = tasks_.find(key.seq);
+      return e && e->queued && e->queue_gen == key.gen;
+    });
 }
 
 // -- holons -------------------------------------------------------------------
@@ -155,7 +198,7 @@ void dispatcher_state::enqueue(task_entry& t, int64_t now, effects& fx) {
   }
   if (try_push(t, now, fx))
     return;
-  queues_[t.cls].pending.insert({-t.rec.priority, t.seq, &t});
+  queues_[t.cls].pending.insert({-t.rec.priority, t.seq, t.queue_gen});
   t.queued = true;
 }
 
@@ -298,16 +341,17 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
       if (q.empty())
         continue;
       // Expired heads time out here rather than being handed out.
-      while (!q.empty() && q.top()->rec.deadline_ms
-             && *q.top()->rec.deadline_ms <= now)
-        finish(*q.top(), task_state::timeout, now, fx);
-      if (q.empty())
+      auto* t = queue_top(q);
+      while (t && t->rec.deadline_ms && *t->rec.deadline_ms <= now) {
+        finish(*t, task_state::timeout, now, fx);
+        t = queue_top(q);
+      }
+      if (!t)
         continue;
-      auto* t = q.top();
       if (best && !(hot && !best_hot)
           && !(hot == best_hot
-               && queue_key{-t->rec.priority, t->seq, t}
-                      < queue_key{-best->rec.priority, best->seq, best}))
+               && queue_key{-t->rec.priority, t->seq, 0}
+                      < queue_key{-best->rec.priority, best->seq, 0}))
         continue; // cannot win: skip the contract check
       if (slot.input && !validate(*slot.input, t->rec.params))
         continue;
@@ -381,8 +425,7 @@ void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
   }
   if (h.reputation >= cfg_.reputation_floor) {
     if (auto* t = best_task_for(h, req, now, fx)) {
-      queues_[t->cls].pending.erase(*t);
-      t->queued = false;
+      dequeue(*t);
       deliver_to(*t, h, id, now, fx);
       return;
     }

@@ -136,29 +136,39 @@ private:
   struct queue_key {
     double neg_priority;
     uint64_t seq;
-    task_entry* task;
+    uint32_t gen; ///< the task's queue_gen when queued (stale once moved)
     friend bool operator<(const queue_key& x, const queue_key& y) {
       if (x.neg_priority != y.neg_priority)
         return x.neg_priority < y.neg_priority;
       return x.seq < y.seq;
     }
   };
-  /// Pending tasks of one class, best first: an indexed binary heap (each
-  /// task knows its slot), so removing one from the middle is O(log n)
-  /// and no node is allocated per queued task.
+  /// Pending tasks of one class, best first: a 4-ary heap of keys only.
+  /// A task taken out of the middle (cancelled, or finished while queued)
+  /// leaves its key behind as stale, dropped when it reaches the top, so
+  /// moving keys never touches the tasks (an indexed heap writes each moved
+  /// task's slot: a cache miss per level with millions queued).
   class pending_heap {
   public:
-    bool empty() const noexcept { return keys_.empty(); }
-    std::size_t size() const noexcept { return keys_.size(); }
-    task_entry* top() const noexcept { return keys_.front().task; }
+    bool empty() const noexcept { return live_ == 0; }
+    std::size_t size() const noexcept { return live_; }
+    std::size_t stale() const noexcept { return keys_.size() - live_; }
+    bool has_keys() const noexcept { return !keys_.empty(); }
+    const queue_key& top_key() const noexcept { return keys_.front(); }
     void insert(const queue_key& k);
-    void erase(task_entry& t);
+    /// Removes the top key; `live`: it belonged to a queued task.
+    void pop(bool live);
+    /// A queued task left without its key (now stale).
+    void forget() noexcept;
+    /// Keeps only the keys `keep` accepts (all live ones), then reheaps.
+    template <class F>
+    void compact(F keep);
 
   private:
-    void place(std::size_t i, const queue_key& k);
     void sift_up(std::size_t i);
     void sift_down(std::size_t i);
     std::vector<queue_key> keys_;
+    std::size_t live_ = 0;
   };
   struct class_queue {
     pending_heap pending;
@@ -190,6 +200,10 @@ private:
   task_entry& add_task(std::unique_ptr<task_entry> t);
   void drop_task(task_entry& t);
   void enqueue(task_entry& t, int64_t now, effects& fx);
+  /// The queued task at the head of `q`, dropping stale keys on the way.
+  task_entry* queue_top(pending_heap& q);
+  /// Takes a queued task out of its class's queue.
+  void dequeue(task_entry& t);
   void make_pending(task_entry& t, int64_t now, effects& fx);
   bool try_push(task_entry& t, int64_t now, effects& fx);
   void deliver(task_entry& t, parked_poll& p, int64_t now, effects& fx);

@@ -118,3 +118,40 @@ TEST_CASE("finished tasks leave memory in order once more than the retained "
   CHECK(d.find_task(ack->task_ids[1]) != nullptr);
   CHECK(d.find_task(ack->task_ids[2]) != nullptr);
 }
+
+TEST_CASE("tasks cancelled from the middle of a queue never come out of it, "
+          "and the others keep their order") {
+  dispatcher_state d{dispatch_config{}, 42};
+  int64_t now = 1'700'000'000'000;
+  effects fx;
+  std::vector<task_spec> specs(10'000, task("echo"));
+  auto ack = d.submit(job(specs), now, fx);
+  REQUIRE(ack);
+  // Cancel all but every 100th: more stale keys than live ones, so the
+  // queue compacts on the way.
+  for (std::size_t i = 0; i < ack->task_ids.size(); ++i)
+    if (i % 100 != 0)
+      REQUIRE(d.cancel_task("client", ack->task_ids[i], now, fx));
+  CHECK(d.stats().queued == 100);
+  d.add_holon(holon_reg("w", {"echo"}), now);
+  for (std::size_t i = 0; i < ack->task_ids.size(); i += 100) {
+    effects got;
+    d.poll(static_cast<poll_id>(i + 1), poll_req("w", 0), now, got);
+    auto p = delivered(got, static_cast<poll_id>(i + 1));
+    REQUIRE(p);
+    CHECK(p->task_id == ack->task_ids[i]);
+    // A task back in the queue (its result was lost) goes out again.
+    if (i == 500) {
+      d.return_task("w", p->task_id, now, got);
+      effects again;
+      d.poll(99'999, poll_req("w", 0), now, again);
+      auto q = delivered(again, 99'999);
+      REQUIRE(q);
+      CHECK(q->task_id == ack->task_ids[i]);
+    }
+  }
+  effects none;
+  d.poll(100'000, poll_req("w", 0), now, none);
+  CHECK_FALSE(delivered(none, 100'000));
+  CHECK(d.stats().queued == 0);
+}
