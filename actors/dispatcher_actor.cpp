@@ -374,10 +374,25 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         auto now = now_of(self);
         std::vector<std::pair<callback<json::value>, json::value>> replies;
         replies.reserve(msg.items.size());
-        for (auto& r : msg.items)
-          replies.emplace_back(
-              std::move(r.done),
-              self->state.logic->post_result(r.worker_id, r.res, now, fx));
+        // A software pipeline: the slot of result i + 2d and the entry of
+        // result i + d are fetched while result i is posted (at scale each
+        // task went cold since it was handed out).
+        constexpr std::size_t d = 8;
+        auto& logic = *self->state.logic;
+        auto& items = msg.items;
+        for (std::size_t i = 0; i < std::min(2 * d, items.size()); ++i)
+          logic.prefetch_slot(items[i].res.task_id);
+        for (std::size_t i = 0; i < std::min(d, items.size()); ++i)
+          logic.prefetch_entry(items[i].res.task_id);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+          if (i + 2 * d < items.size())
+            logic.prefetch_slot(items[i + 2 * d].res.task_id);
+          if (i + d < items.size())
+            logic.prefetch_entry(items[i + d].res.task_id);
+          auto& r = items[i];
+          replies.emplace_back(std::move(r.done),
+                               logic.post_result(r.worker_id, r.res, now, fx));
+        }
         carry_out(self, fx,
                   [replies = std::move(replies)](const status& st) mutable {
                     for (auto& [done, value] : replies) {

@@ -113,10 +113,9 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
   evict_terminal();
 }
 
-void dispatcher_state::adjust_reputation(const std::string& holon,
-                                         double delta) {
-  if (auto h = holons_.find(holon); h != holons_.end())
-    h->second->reputation = std::clamp(h->second->reputation + delta, 0.0, 1.0);
+void dispatcher_state::adjust_reputation(holon_entry* h, double delta) {
+  if (h)
+    h->reputation = std::clamp(h->reputation + delta, 0.0, 1.0);
 }
 
 void dispatcher_state::retry_or_fail(task_entry& t, const json::value& err,
@@ -177,17 +176,22 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     return ignored("worker_mismatch", "task is assigned to another worker");
   // A late result from the last holon completes a task that went back to
   // pending but has not been handed to anyone else yet.
-  auto holon = holons_.find(worker_id);
-  if (holon != holons_.end())
-    touch(*holon->second, now, fx);
+  // While leased, the task knows its holon (worker_id, checked above).
+  auto* holon = t.holder;
+  if (!holon) {
+    auto known = holons_.find(worker_id);
+    holon = known == holons_.end() ? nullptr : known->second.get();
+  }
+  if (holon)
+    touch(*holon, now, fx);
   release_lease(t);
   if (t.queued)
     dequeue(t);
   t.rec.origin_worker_id = res.origin_worker_id.value_or(worker_id);
   if (res.status == "success") {
-    if (holon != holons_.end()) {
-      if (auto st = check_output(t, *holon->second, res.data); !st) {
-        adjust_reputation(worker_id, -cfg_.penalty_contract);
+    if (holon) {
+      if (auto st = check_output(t, *holon, res.data); !st) {
+        adjust_reputation(holon, -cfg_.penalty_contract);
         t.rec.error
             = task_error_json("CONTRACT_VIOLATION_ERROR", st.error().message);
         t.rec.result = res.data;
@@ -198,7 +202,7 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     }
     t.rec.result = res.data;
     t.rec.error = json::value{};
-    adjust_reputation(worker_id, cfg_.reward_success);
+    adjust_reputation(holon, cfg_.reward_success);
     finish(t, task_state::success, now, fx);
     return json::object{{"status", "accepted"}};
   }
@@ -214,12 +218,12 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
                           "unknown result status '" + res.status + "'");
   switch (classify(err)) {
   case failure_kind::contract:
-    adjust_reputation(worker_id, -cfg_.penalty_contract);
+    adjust_reputation(holon, -cfg_.penalty_contract);
     t.rec.error = err;
     finish(t, task_state::quarantined, now, fx);
     break;
   case failure_kind::permanent:
-    adjust_reputation(worker_id, -cfg_.penalty_failure);
+    adjust_reputation(holon, -cfg_.penalty_failure);
     t.rec.error = err;
     finish(t, task_state::failure, now, fx);
     break;

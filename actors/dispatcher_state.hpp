@@ -80,6 +80,12 @@ public:
                    int64_t now, effects& fx);
   json::value post_result(const std::string& worker_id, const task_result& res,
                           int64_t now, effects& fx);
+  /// Prefetching for a batch of results, so that posting them does not
+  /// wait on one cache miss after another (at scale the tasks went cold
+  /// since they were handed out): first every task's slot, then every
+  /// task's entry, then post.
+  void prefetch_slot(std::string_view task_id) const noexcept;
+  void prefetch_entry(std::string_view task_id) const noexcept;
   json::value heartbeat(const std::string& worker_id,
                         const std::optional<rxon::heartbeat>& hb, int64_t now,
                         effects& fx);
@@ -223,7 +229,7 @@ private:
   void set_state(task_entry& t, storage::task_state s);
   void persist(task_entry& t, int64_t now, effects& fx);
   void send_cancel(task_entry& t, effects& fx);
-  void adjust_reputation(const std::string& holon, double delta);
+  void adjust_reputation(holon_entry* h, double delta);
   status check_contract(const task_entry& t, const holon_entry& h) const;
   status check_output(const task_entry& t, const holon_entry& h,
                       const json::value& data) const;

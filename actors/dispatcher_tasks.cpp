@@ -82,6 +82,24 @@ dispatcher_state::find_entry(std::string_view task_id) const {
   return i == foreign_ids_.end() ? nullptr : tasks_.find(i->second);
 }
 
+void dispatcher_state::prefetch_slot(std::string_view task_id) const noexcept {
+  if (auto p = parse_id(task_id))
+    if (const void* slot = tasks_.slot_address(p->seq))
+      __builtin_prefetch(slot);
+}
+
+void dispatcher_state::prefetch_entry(std::string_view task_id) const noexcept {
+  auto p = parse_id(task_id);
+  const auto* t = p ? tasks_.find(p->seq) : nullptr;
+  if (!t)
+    return;
+  // Every line of the entry: post_result reads its head, the record's
+  // ids and state, and the lease.
+  const auto* at = reinterpret_cast<const char*>(t);
+  for (std::size_t line = 0; line < sizeof(task_entry); line += 64)
+    __builtin_prefetch(at + line);
+}
+
 dispatcher_state::task_entry&
 dispatcher_state::add_task(std::unique_ptr<task_entry> t) {
   // Restored tasks keep the ids an earlier process gave them.

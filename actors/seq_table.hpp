@@ -30,6 +30,14 @@ public:
     return i == far_.end() ? nullptr : i->second.get();
   }
 
+  /// Where the window keeps `seq`'s entry pointer (null when outside it),
+  /// for prefetching.
+  const void* slot_address(uint64_t seq) const noexcept {
+    if (seq >= base_ && seq - base_ < window_.size())
+      return &window_[seq - base_];
+    return nullptr;
+  }
+
   /// Takes `entry` under `seq`, which should exceed every seq inserted
   /// before (an older one goes to the side map).
   T& insert(uint64_t seq, std::unique_ptr<T> entry) {

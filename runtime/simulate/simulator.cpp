@@ -1,5 +1,6 @@
 #include "runtime/simulate/simulator.hpp"
 
+#include "runtime/simulate/keep_freed_pages.hpp"
 #include "runtime/simulate/sim_driver.hpp"
 
 #include <algorithm>
@@ -19,6 +20,7 @@ sim_driver::sim_driver(const sim_options& opts, topology tree,
 
 result<sim_run> sim_driver::run() {
   auto wall0 = std::chrono::steady_clock::now();
+  keep_freed_pages();
   if (auto st = start(); !st)
     return st.error();
   if (auto st = register_all(); !st)
