@@ -5,11 +5,11 @@
 // (register, poll, post_result, heartbeat), as network sessions do.
 
 #include "actors/orchestrator.hpp"
+#include "runtime/simulate/quad_heap.hpp"
 #include "runtime/simulate/simulator.hpp"
 #include "runtime/simulate/task_book.hpp"
 
 #include <memory>
-#include <queue>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,9 +36,11 @@ private:
     ev kind;
     uint32_t node;
     uint32_t gen;
-    friend bool operator>(const event& x, const event& y) {
-      return x.at != y.at ? x.at > y.at : x.seq > y.seq;
-    }
+    struct earlier {
+      bool operator()(const event& x, const event& y) const noexcept {
+        return x.at != y.at ? x.at < y.at : x.seq < y.seq;
+      }
+    };
   };
   /// A simulated holon process: at most one task at a time.
   struct holon_sim {
@@ -86,7 +88,7 @@ private:
   std::unique_ptr<actors::orchestrator> orch_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
-  std::priority_queue<event, std::vector<event>, std::greater<event>> events_;
+  quad_heap<event, event::earlier> events_;
   uint64_t seq_ = 0;
 
   std::vector<holon_sim> holons_;
