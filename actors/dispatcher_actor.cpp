@@ -374,17 +374,22 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         auto now = now_of(self);
         std::vector<std::pair<callback<json::value>, json::value>> replies;
         replies.reserve(msg.items.size());
-        // A software pipeline: the slot of result i + 2d and the entry of
-        // result i + d are fetched while result i is posted (at scale each
-        // task went cold since it was handed out).
+        // A software pipeline: the id text of result i + 3d, the slot of
+        // result i + 2d and the entry of result i + d are fetched while
+        // result i is posted (at scale all of them went cold since the
+        // task was handed out).
         constexpr std::size_t d = 8;
         auto& logic = *self->state.logic;
         auto& items = msg.items;
+        for (std::size_t i = 0; i < std::min(3 * d, items.size()); ++i)
+          __builtin_prefetch(items[i].res.task_id.data());
         for (std::size_t i = 0; i < std::min(2 * d, items.size()); ++i)
           logic.prefetch_slot(items[i].res.task_id);
         for (std::size_t i = 0; i < std::min(d, items.size()); ++i)
           logic.prefetch_entry(items[i].res.task_id);
         for (std::size_t i = 0; i < items.size(); ++i) {
+          if (i + 3 * d < items.size())
+            __builtin_prefetch(items[i + 3 * d].res.task_id.data());
           if (i + 2 * d < items.size())
             logic.prefetch_slot(items[i + 2 * d].res.task_id);
           if (i + d < items.size())

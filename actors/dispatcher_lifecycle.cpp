@@ -87,8 +87,8 @@ void dispatcher_state::send_cancel(task_entry& t, effects& fx) {
   cmd.task_id = t.rec.task_id;
   cmd.job_id = t.rec.job_id;
   fx.commands.push_back({t.rec.holon_id, std::move(cmd)});
-  if (auto h = holons_.find(t.rec.holon_id); h != holons_.end())
-    h->second->pending_cancels.push_back(t.rec.task_id);
+  if (auto* h = holons_.find(t.rec.holon_id))
+    h->pending_cancels.push_back(t.rec.task_id);
 }
 
 void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
@@ -179,8 +179,7 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
   // While leased, the task knows its holon (worker_id, checked above).
   auto* holon = t.holder;
   if (!holon) {
-    auto known = holons_.find(worker_id);
-    holon = known == holons_.end() ? nullptr : known->second.get();
+    holon = holons_.find(worker_id);
   }
   if (holon)
     touch(*holon, now, fx);
@@ -244,10 +243,10 @@ json::value
 dispatcher_state::heartbeat(const std::string& worker_id,
                             const std::optional<rxon::heartbeat>& hb,
                             int64_t now, effects& fx) {
-  auto i = holons_.find(worker_id);
-  if (i == holons_.end())
+  auto* found = holons_.find(worker_id);
+  if (!found)
     return json::object{{"status", "ok"}, {"require_full_sync", true}};
-  auto& h = *i->second;
+  auto& h = *found;
   touch(h, now, fx);
   json::object out{{"status", "ok"}};
   std::vector<std::string> cancel = std::move(h.pending_cancels);
@@ -295,8 +294,8 @@ json::value dispatcher_state::post_event(const std::string& worker_id,
   const auto& ev = relayed ? *relayed : received;
   const auto& task_id
       = ev.target_task_id ? *ev.target_task_id : ev.origin_task_id.value_or("");
-  if (auto h = holons_.find(worker_id); h != holons_.end())
-    touch(*h->second, now, fx);
+  if (auto* h = holons_.find(worker_id))
+    touch(*h, now, fx);
   if (!task_id.empty()) {
     auto* t = find_entry(task_id);
     if (t && t->rec.holon_id == worker_id

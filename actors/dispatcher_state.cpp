@@ -121,13 +121,12 @@ void dispatcher_state::dequeue(task_entry& t) {
 // -- holons -------------------------------------------------------------------
 
 void dispatcher_state::add_holon(const worker_registration& reg, int64_t now) {
-  auto& slot = holons_[reg.worker_id];
-  if (!slot) {
-    slot = std::make_unique<holon_entry>();
-    slot->id = reg.worker_id;
-    slot->registered_ms = now;
-  }
-  auto& h = *slot;
+  auto& h = holons_.find_or_add(reg.worker_id, [&] {
+    auto e = std::make_unique<holon_entry>();
+    e->id = reg.worker_id;
+    e->registered_ms = now;
+    return e;
+  });
   h.profile = profiles_.intern(holon_profile::from(reg));
   h.worker_type = reg.worker_type;
   h.hot = reg.hot_skills.value_or(std::vector<std::string>{});
@@ -150,10 +149,10 @@ void dispatcher_state::touch(holon_entry& h, int64_t now, effects& fx) {
 
 void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
                                       effects& fx) {
-  auto i = holons_.find(id);
-  if (i == holons_.end())
+  auto* holon = holons_.find(id);
+  if (!holon)
     return;
-  auto leases = i->second->leases;
+  auto leases = holon->leases;
   // Sort for determinism: swap-removals reorder the list.
   std::sort(leases.begin(), leases.end(),
             [](auto* x, auto* y) { return x->seq < y->seq; });
@@ -170,10 +169,11 @@ void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
 
 void dispatcher_state::remove_holon(const std::string& id, int64_t now,
                                     effects& fx) {
-  if (!holons_.count(id))
+  auto* found = holons_.find(id);
+  if (!found)
     return;
   requeue_leases(id, now, fx);
-  auto& h = *holons_.at(id);
+  auto& h = *found;
   for (auto pid : h.parked) {
     fx.answers.push_back({pid, std::optional<task_payload>{}});
     if (auto p = parked_.find(pid); p != parked_.end()) {
@@ -186,7 +186,7 @@ void dispatcher_state::remove_holon(const std::string& id, int64_t now,
 }
 
 bool dispatcher_state::has_holon(const std::string& id) const {
-  return holons_.count(id) > 0;
+  return holons_.find(id) != nullptr;
 }
 
 // -- dispatch -----------------------------------------------------------------
@@ -407,15 +407,15 @@ void dispatcher_state::unpark(poll_id id) {
 
 void dispatcher_state::poll(poll_id id, const poll_request& req, int64_t now,
                             effects& fx) {
-  auto i = holons_.find(req.worker_id);
-  if (i == holons_.end()) {
+  auto* found = holons_.find(req.worker_id);
+  if (!found) {
     fx.answers.push_back(
         {id,
          error{errc::not_found, "worker '" + req.worker_id
                                     + "' is not registered; register first"}});
     return;
   }
-  auto& h = *i->second;
+  auto& h = *found;
   touch(h, now, fx);
   if (req.hot_skills)
     h.hot = *req.hot_skills;

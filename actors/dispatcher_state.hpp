@@ -16,6 +16,7 @@
 
 #include "actors/dispatch_types.hpp"
 #include "actors/holon_profile.hpp"
+#include "actors/id_index.hpp"
 #include "actors/orchestrator_api.hpp"
 #include "actors/seq_table.hpp"
 #include "actors/subtree.hpp"
@@ -255,7 +256,7 @@ private:
   seq_table<task_entry> tasks_;
   std::unordered_map<std::string, uint64_t> foreign_ids_;
   std::unordered_map<std::string, std::unique_ptr<job_entry>> jobs_;
-  std::unordered_map<std::string, std::unique_ptr<holon_entry>> holons_;
+  id_index<holon_entry> holons_;
 
   std::vector<class_queue> queues_; ///< by class_id
 

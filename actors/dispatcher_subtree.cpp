@@ -27,11 +27,12 @@ subtree_view dispatcher_state::subtree(uint64_t known_version) const {
   std::set<std::string> profile_keys;
   std::set<std::string> hot;
   std::map<std::string, const skill_info*> skills;
-  for (const auto& [id, h] : holons_) {
+  holons_.for_each([&](const holon_entry& entry) {
+    const auto* h = &entry;
     v.capacity += h->capacity;
     hot.insert(h->hot.begin(), h->hot.end());
     if (!seen_profiles.insert(h->profile).second)
-      continue;
+      return;
     const auto& prof = profiles_.profile(h->profile);
     for (const auto& s : prof.skills)
       skills.emplace(s.name, &s);
@@ -50,7 +51,7 @@ subtree_view dispatcher_state::subtree(uint64_t known_version) const {
       if (profile_keys.insert(std::move(key)).second)
         v.profiles.push_back(std::move(p));
     }
-  }
+  });
   for (const auto& [name, s] : skills)
     v.skills.push_back(*s);
   v.hot.assign(hot.begin(), hot.end());

@@ -59,7 +59,8 @@ dispatcher_state::task_view(const std::string& owner,
 json::value dispatcher_state::holons_view() const {
   json::array workers;
   workers.reserve(holons_.size());
-  for (const auto& [id, h] : holons_) {
+  holons_.for_each([&](const holon_entry& entry) {
+    const auto* h = &entry;
     json::array skills;
     std::string_view last;
     for (const auto& s : profiles_.profile(h->profile).skills) {
@@ -71,7 +72,7 @@ json::value dispatcher_state::holons_view() const {
     json::array hot;
     for (const auto& s : h->hot)
       hot.emplace_back(s);
-    workers.push_back(json::object{{"worker_id", id},
+    workers.push_back(json::object{{"worker_id", h->id},
                                    {"worker_type", h->worker_type},
                                    {"status", h->status},
                                    {"load", static_cast<int64_t>(h->load)},
@@ -80,7 +81,7 @@ json::value dispatcher_state::holons_view() const {
                                    {"hot_skills", std::move(hot)},
                                    {"capacity", h->capacity},
                                    {"last_seen_ms", h->last_seen_ms}});
-  }
+  });
   return json::object{{"workers", std::move(workers)}};
 }
 
