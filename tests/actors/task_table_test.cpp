@@ -155,3 +155,25 @@ TEST_CASE("tasks cancelled from the middle of a queue never come out of it, "
   CHECK_FALSE(delivered(none, 100'000));
   CHECK(d.stats().queued == 0);
 }
+
+TEST_CASE("cancelling a whole job works when finished tasks leave memory at "
+          "once") {
+  // With nothing retained, the last cancelled task takes the job out of
+  // memory while cancel_job is still walking it.
+  dispatch_config cfg;
+  cfg.retain_terminal = 0;
+  dispatcher_state d{cfg, 42};
+  int64_t now = 1'700'000'000'000;
+  effects fx;
+  auto ack = d.submit(job({task("echo"), task("echo"), task("echo")}), now, fx);
+  REQUIRE(ack);
+  // The last task finished (and left) first: the walk goes on past the
+  // task whose end takes the job away.
+  REQUIRE(d.cancel_task("client", ack->task_ids[2], now, fx));
+  auto r = d.cancel_job("client", ack->job_id, now, fx);
+  REQUIRE(r);
+  CHECK(r->find("cancelled_tasks")->as_int() == 2);
+  for (const auto& id : ack->task_ids)
+    CHECK(d.find_task(id) == nullptr);
+  CHECK(d.stats().queued == 0);
+}
