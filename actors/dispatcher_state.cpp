@@ -25,69 +25,6 @@ dispatcher_state::~dispatcher_state() = default;
 
 // -- pending heap -------------------------------------------------------------
 
-namespace {
-constexpr std::size_t arity = 4; // half the depth of a binary heap
-} // namespace
-
-void dispatcher_state::pending_heap::sift_up(std::size_t i) {
-  auto k = keys_[i];
-  while (i > 0) {
-    auto parent = (i - 1) / arity;
-    if (!(k < keys_[parent]))
-      break;
-    keys_[i] = keys_[parent];
-    i = parent;
-  }
-  keys_[i] = k;
-}
-
-void dispatcher_state::pending_heap::sift_down(std::size_t i) {
-  auto k = keys_[i];
-  auto n = keys_.size();
-  for (;;) {
-    auto first = arity * i + 1;
-    if (first >= n)
-      break;
-    auto best = first;
-    for (auto c = first + 1; c < std::min(first + arity, n); ++c)
-      if (keys_[c] < keys_[best])
-        best = c;
-    if (!(keys_[best] < k))
-      break;
-    keys_[i] = keys_[best];
-    i = best;
-  }
-  keys_[i] = k;
-}
-
-void dispatcher_state::pending_heap::insert(const queue_key& k) {
-  keys_.push_back(k);
-  ++live_;
-  sift_up(keys_.size() - 1);
-}
-
-void dispatcher_state::pending_heap::pop(bool live) {
-  if (live)
-    --live_;
-  keys_.front() = keys_.back();
-  keys_.pop_back();
-  if (!keys_.empty())
-    sift_down(0);
-}
-
-void dispatcher_state::pending_heap::forget() noexcept {
-  if (--live_ == 0)
-    keys_.clear(); // every key left is stale
-}
-
-template <class F>
-void dispatcher_state::pending_heap::compact(F keep) {
-  std::erase_if(keys_, [&](const queue_key& k) { return !keep(k); });
-  for (auto i = keys_.size() / arity + 1; i-- > 0;)
-    if (i < keys_.size())
-      sift_down(i);
-}
-
 dispatcher_state::task_entry* dispatcher_state::queue_top(pending_heap& q) {
   while (q.has_keys()) {
     const auto& k = q.top_key();

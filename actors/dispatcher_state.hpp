@@ -18,6 +18,7 @@
 #include "actors/holon_profile.hpp"
 #include "actors/id_index.hpp"
 #include "actors/orchestrator_api.hpp"
+#include "actors/quad_heap.hpp"
 #include "actors/seq_table.hpp"
 #include "actors/subtree.hpp"
 #include "protocol/skill_contract.hpp"
@@ -25,6 +26,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <queue>
@@ -161,20 +163,29 @@ private:
     std::size_t size() const noexcept { return live_; }
     std::size_t stale() const noexcept { return keys_.size() - live_; }
     bool has_keys() const noexcept { return !keys_.empty(); }
-    const queue_key& top_key() const noexcept { return keys_.front(); }
-    void insert(const queue_key& k);
+    const queue_key& top_key() const noexcept { return keys_.top(); }
+    void insert(const queue_key& k) {
+      keys_.push(k);
+      ++live_;
+    }
     /// Removes the top key; `live`: it belonged to a queued task.
-    void pop(bool live);
+    void pop(bool live) {
+      live_ -= live ? 1 : 0;
+      keys_.pop();
+    }
     /// A queued task left without its key (now stale).
-    void forget() noexcept;
-    /// Keeps only the keys `keep` accepts (all live ones), then reheaps.
+    void forget() noexcept {
+      if (--live_ == 0)
+        keys_.clear(); // every key left is stale
+    }
+    /// Keeps only the keys `keep` accepts (all live ones).
     template <class F>
-    void compact(F keep);
+    void compact(F keep) {
+      keys_.keep_if(keep);
+    }
 
   private:
-    void sift_up(std::size_t i);
-    void sift_down(std::size_t i);
-    std::vector<queue_key> keys_;
+    quad_heap<queue_key, std::less<queue_key>> keys_;
     std::size_t live_ = 0;
   };
   struct class_queue {

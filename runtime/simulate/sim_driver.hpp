@@ -5,7 +5,7 @@
 // (register, poll, post_result, heartbeat), as network sessions do.
 
 #include "actors/orchestrator.hpp"
-#include "runtime/simulate/quad_heap.hpp"
+#include "actors/quad_heap.hpp"
 #include "runtime/simulate/simulator.hpp"
 #include "runtime/simulate/task_book.hpp"
 
@@ -88,7 +88,7 @@ private:
   std::unique_ptr<actors::orchestrator> orch_;
   std::mt19937_64 rng_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
-  quad_heap<event, event::earlier> events_;
+  actors::quad_heap<event, event::earlier> events_;
   uint64_t seq_ = 0;
 
   std::vector<holon_sim> holons_;

@@ -1,4 +1,4 @@
-#include "runtime/simulate/quad_heap.hpp"
+#include "actors/quad_heap.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-using rxon::runtime::simulate::quad_heap;
+using rxon::actors::quad_heap;
 
 TEST_CASE("the quad heap gives its items back smallest first, ties in the "
           "order the comparison says") {
@@ -33,6 +33,20 @@ TEST_CASE("the quad heap gives its items back smallest first, ties in the "
   for (const auto& x : all) {
     REQUIRE_FALSE(heap.empty());
     CHECK(heap.top() == x);
+    heap.pop();
+  }
+  CHECK(heap.empty());
+}
+
+TEST_CASE("the quad heap drops what keep_if rejects and stays in order") {
+  quad_heap<int, std::less<int>> heap;
+  for (int i = 1000; i > 0; --i)
+    heap.push(i);
+  heap.keep_if([](int x) { return x % 7 == 0; });
+  CHECK(heap.size() == 142);
+  for (int want = 7; want <= 994; want += 7) {
+    REQUIRE_FALSE(heap.empty());
+    CHECK(heap.top() == want);
     heap.pop();
   }
   CHECK(heap.empty());

@@ -1,13 +1,14 @@
 #pragma once
 
-// A 4-ary min-heap: the simulator's event queue holds about one event per
-// holon (a million at scale), and a pop sifts through half the levels of
-// a binary heap, each level a likely cache miss.
+// A 4-ary min-heap: half the depth of a binary heap, so a pop sifts
+// through half the levels, each a likely cache miss when the heap holds
+// millions (the dispatcher's pending queues, the simulator's events).
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
-namespace rxon::runtime::simulate {
+namespace rxon::actors {
 
 /// Smallest first by `Before` (a strict weak order).
 template <class T, class Before>
@@ -19,7 +20,32 @@ public:
 
   void push(const T& x) {
     items_.push_back(x);
-    auto i = items_.size() - 1;
+    sift_up(items_.size() - 1);
+  }
+
+  void pop() {
+    items_.front() = items_.back();
+    items_.pop_back();
+    if (!items_.empty())
+      sift_down(0);
+  }
+
+  void clear() noexcept { items_.clear(); }
+
+  /// Keeps the items `keep` accepts, in O(n).
+  template <class Keep>
+  void keep_if(Keep keep) {
+    std::erase_if(items_, [&](const T& x) { return !keep(x); });
+    for (auto i = items_.size() / arity + 1; i-- > 0;)
+      if (i < items_.size())
+        sift_down(i);
+  }
+
+private:
+  static constexpr std::size_t arity = 4;
+
+  void sift_up(std::size_t i) {
+    auto x = items_[i];
     while (i > 0) {
       auto parent = (i - 1) / arity;
       if (!before_(x, items_[parent]))
@@ -30,12 +56,8 @@ public:
     items_[i] = x;
   }
 
-  void pop() {
-    auto x = items_.back();
-    items_.pop_back();
-    if (items_.empty())
-      return;
-    std::size_t i = 0;
+  void sift_down(std::size_t i) {
+    auto x = items_[i];
     auto n = items_.size();
     for (;;) {
       auto first = arity * i + 1;
@@ -54,10 +76,8 @@ public:
     items_[i] = x;
   }
 
-private:
-  static constexpr std::size_t arity = 4;
   std::vector<T> items_;
   [[no_unique_address]] Before before_;
 };
 
-} // namespace rxon::runtime::simulate
+} // namespace rxon::actors
