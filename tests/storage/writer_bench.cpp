@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <memory>
 #include <pthread.h>
 #include <string>
 
@@ -38,21 +39,33 @@ task_record bench_task(int i) {
   return t;
 }
 
+/// A writer on a fresh SQLite file in `dir` with the jobs of `n` tasks
+/// committed; null (after a message) when the file cannot be opened.
+std::unique_ptr<writer> open_writer(temp_dir& dir, int n,
+                                    sync_mode mode = sync_mode::normal) {
+  auto st = open_sqlite_store({dir.file("bench.db"), mode});
+  if (!st) {
+    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+    return nullptr;
+  }
+  auto w = std::make_unique<writer>(std::move(*st));
+  change_batch jobs;
+  for (int j = 0; j <= n / 1000; ++j)
+    jobs.jobs.push_back(make_job("job-" + std::to_string(j)));
+  w->submit(std::move(jobs));
+  w->flush();
+  return w;
+}
+
 /// Upserts `n` tasks (then each again as assigned: 2 rows per task), in
 /// submissions of `per_submit` tasks; returns upserts per second.
 double run(int n, int per_submit, sync_mode mode, uint64_t& commits,
            double& cpu_secs, double& writer_secs) {
   temp_dir dir;
-  auto st = open_sqlite_store({dir.file("bench.db"), mode});
-  if (!st) {
-    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+  auto opened = open_writer(dir, n, mode);
+  if (!opened)
     return 0;
-  }
-  writer w{std::move(*st)};
-  change_batch jobs;
-  for (int j = 0; j <= n / 1000; ++j)
-    jobs.jobs.push_back(make_job("job-" + std::to_string(j)));
-  w.submit(std::move(jobs));
+  auto& w = *opened;
   double writer_cpu0 = 0;
   w.read([&](store&) { writer_cpu0 = thread_cpu(); });
   w.flush();
@@ -90,16 +103,10 @@ double run(int n, int per_submit, sync_mode mode, uint64_t& commits,
 /// writer CPU microseconds per task.
 double run_lifecycle(int n, bool apart, uint64_t& commits) {
   temp_dir dir;
-  auto st = open_sqlite_store({dir.file("bench.db")});
-  if (!st) {
-    std::fprintf(stderr, "%s\n", st.error().message.c_str());
+  auto opened = open_writer(dir, n);
+  if (!opened)
     return 0;
-  }
-  writer w{std::move(*st)};
-  change_batch jobs;
-  for (int j = 0; j <= n / 1000; ++j)
-    jobs.jobs.push_back(make_job("job-" + std::to_string(j)));
-  w.submit(std::move(jobs));
+  auto& w = *opened;
   double cpu0 = 0;
   w.read([&](store&) { cpu0 = thread_cpu(); });
   w.flush();
