@@ -23,7 +23,8 @@ public:
 
   T* find(uint64_t seq) const noexcept {
     if (seq >= base_ && seq - base_ < window_.size())
-      return window_[seq - base_].get();
+      if (auto* e = window_[seq - base_].get())
+        return e;
     if (far_.empty())
       return nullptr;
     auto i = far_.find(seq);
@@ -59,13 +60,13 @@ public:
   void erase(uint64_t seq) {
     if (seq >= base_ && seq - base_ < window_.size()) {
       auto& slot = window_[seq - base_];
-      if (!slot)
+      if (slot) {
+        slot.reset();
+        --live_;
+        --in_window_;
+        slide();
         return;
-      slot.reset();
-      --live_;
-      --in_window_;
-      slide();
-      return;
+      }
     }
     if (far_.erase(seq) > 0)
       --live_;

@@ -42,6 +42,13 @@ TEST_CASE("a seq table finds what it holds and nothing it does not") {
   CHECK(t.size() == 0);
   t.insert(20, boxed(200)); // an empty window restarts at the new seq
   CHECK(*t.find(20) == 200);
+  t.insert(22, boxed(220));
+  t.insert(21, boxed(210)); // late, into a hole of the window
+  REQUIRE(t.find(21) != nullptr);
+  CHECK(*t.find(21) == 210);
+  t.erase(21);
+  CHECK(t.find(21) == nullptr);
+  CHECK(t.size() == 2);
 }
 
 TEST_CASE("a seq table keeps a long-lived entry findable while the window "
