@@ -4,17 +4,18 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/strand.hpp>
 
 namespace rxon::runtime {
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-listener::listener(net::io_context& ioc, std::shared_ptr<server_state> state,
+listener::listener(std::vector<std::shared_ptr<net::io_context>> iocs,
+                   std::shared_ptr<server_state> state,
                    std::shared_ptr<net::ssl::context> tls)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), state_(std::move(state)),
-      tls_(std::move(tls)), backoff_(acceptor_.get_executor()) {}
+    : iocs_(std::move(iocs)), acceptor_(*iocs_.front()),
+      state_(std::move(state)), tls_(std::move(tls)),
+      backoff_(acceptor_.get_executor()) {}
 
 status listener::open() {
   const auto& o = state_->opts();
@@ -59,11 +60,11 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(
-      net::make_strand(ioc_),
-      [self = shared_from_this()](boost::system::error_code ec, tcp::socket s) {
-        self->on_accept(ec, std::move(s));
-      });
+  auto& ioc = *iocs_[next_++ % iocs_.size()];
+  acceptor_.async_accept(ioc, [self = shared_from_this()](
+                                  boost::system::error_code ec, tcp::socket s) {
+    self->on_accept(ec, std::move(s));
+  });
 }
 
 void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {

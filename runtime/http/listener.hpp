@@ -1,7 +1,7 @@
 #pragma once
 
 // Accepts TCP connections (plain or TLS) and starts a session for each, up
-// to the connection cap.
+// to the connection cap, spreading them over the io threads' contexts.
 
 #include "protocol/error.hpp"
 #include "runtime/http/server_state.hpp"
@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
+#include <vector>
 
 namespace boost::asio::ssl {
 class context;
@@ -20,7 +21,9 @@ namespace rxon::runtime {
 
 class listener : public std::enable_shared_from_this<listener> {
 public:
-  listener(boost::asio::io_context& ioc, std::shared_ptr<server_state> state,
+  /// Accepts on the first context; sessions go to each in turn.
+  listener(std::vector<std::shared_ptr<boost::asio::io_context>> iocs,
+           std::shared_ptr<server_state> state,
            std::shared_ptr<boost::asio::ssl::context> tls);
 
   /// Opens, binds and listens on the configured address and port.
@@ -36,7 +39,8 @@ private:
   void on_accept(boost::system::error_code ec,
                  boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
+  std::vector<std::shared_ptr<boost::asio::io_context>> iocs_;
+  std::size_t next_ = 0; ///< the context of the next session
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<server_state> state_;
   std::shared_ptr<boost::asio::ssl::context> tls_;

@@ -16,8 +16,10 @@ namespace net = boost::asio;
 
 struct server::impl {
   std::shared_ptr<server_state> state;
-  std::shared_ptr<net::io_context> ioc = std::make_shared<net::io_context>();
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  // One io_context per io thread, each run by that thread alone: a
+  // session lives on one of them, so its handlers never need a strand.
+  std::vector<std::shared_ptr<net::io_context>> iocs;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::shared_ptr<listener> accept;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -27,9 +29,12 @@ struct server::impl {
 server::server(actors::orchestrator_api& api, listener_options opts,
                server_clocks clocks)
     : impl_(std::make_unique<impl>()) {
+  auto n = std::max<std::size_t>(1, opts.io_threads);
+  for (std::size_t i = 0; i < n; ++i)
+    impl_->iocs.push_back(std::make_shared<net::io_context>(1));
   impl_->state
       = std::make_shared<server_state>(api, std::move(opts), std::move(clocks));
-  impl_->state->set_io(impl_->ioc);
+  impl_->state->set_io(impl_->iocs);
 }
 
 server::~server() {
@@ -53,15 +58,15 @@ status server::start() {
       return ctx.error();
     tls = std::move(*ctx);
   }
-  impl_->accept = std::make_shared<listener>(*impl_->ioc, impl_->state, tls);
+  impl_->accept = std::make_shared<listener>(impl_->iocs, impl_->state, tls);
   if (auto ok = impl_->accept->open(); !ok)
     return ok;
   impl_->port = impl_->accept->port();
   impl_->accept->run();
-  impl_->work.emplace(impl_->ioc->get_executor());
-  auto n = std::max<std::size_t>(1, o.io_threads);
-  for (std::size_t i = 0; i < n; ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc->run(); });
+  for (auto& ioc : impl_->iocs) {
+    impl_->work.push_back(net::make_work_guard(*ioc));
+    impl_->threads.emplace_back([ioc] { ioc->run(); });
+  }
   impl_->running = true;
   return {};
 }
@@ -80,15 +85,18 @@ void server::stop() {
     st.wait_idle(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   }
   st.mark_io_stopped();
-  impl_->work.reset();
-  impl_->ioc->stop();
+  impl_->work.clear();
+  for (auto& ioc : impl_->iocs)
+    ioc->stop();
   for (auto& t : impl_->threads)
     t.join();
   impl_->threads.clear();
   // Run what was posted before the stop: closed sockets fail fast, and
   // undelivered leased tasks are returned. Bounded: nothing starts new I/O.
-  impl_->ioc->restart();
-  for (int round = 0; round < 100 && impl_->ioc->poll() > 0; ++round) {
+  for (auto& ioc : impl_->iocs) {
+    ioc->restart();
+    for (int round = 0; round < 100 && ioc->poll() > 0; ++round) {
+    }
   }
 }
 

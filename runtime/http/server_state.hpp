@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -62,12 +63,12 @@ public:
   /// Asks every registered connection to shut down (or to close now).
   void shutdown_all(bool force = false);
 
-  /// The io_context of the sessions; sessions keep it alive through their
-  /// connection_slot, so sockets never outlive it.
-  void set_io(std::shared_ptr<boost::asio::io_context> ioc) {
-    ioc_ = std::move(ioc);
+  /// The io_contexts of the sessions; sessions keep them alive through
+  /// their connection_slot, so sockets never outlive them.
+  void set_io(std::vector<std::shared_ptr<boost::asio::io_context>> iocs) {
+    iocs_ = std::move(iocs);
   }
-  /// Runs `post` (which posts onto a session strand) unless the io threads
+  /// Runs `post` (which posts onto a session's executor) unless the io threads
   /// are stopped; false then, and the caller drops its work.
   template <class F>
   bool post_if_running(F&& post) {
@@ -97,7 +98,7 @@ private:
   signature_checker signatures_;
   router router_;
 
-  std::shared_ptr<boost::asio::io_context> ioc_;
+  std::vector<std::shared_ptr<boost::asio::io_context>> iocs_;
   std::mutex post_mu_;
   bool io_stopped_ = false;
   std::atomic<int64_t> open_{0};
