@@ -1,5 +1,7 @@
 #include "protocol/blob.hpp"
 
+#include "protocol/signing.hpp"
+
 #include <openssl/evp.h>
 
 #include <array>
@@ -66,7 +68,7 @@ std::optional<std::string> calculate_config_hash(std::string_view endpoint,
       .append(bucket);
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int len = 0;
-  if (EVP_Digest(input.data(), input.size(), digest.data(), &len, EVP_sha256(),
+  if (EVP_Digest(input.data(), input.size(), digest.data(), &len, sha256_md(),
                  nullptr)
           != 1
       || len < 8)

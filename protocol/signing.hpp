@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_st; // OpenSSL's EVP_MD
+
 namespace rxon {
 
 /// Canonical JSON of a payload for signing: without the top-level
@@ -42,6 +44,8 @@ result<std::string> calculate_dict_hash(const json::value& payload);
 
 /// Lowercase hex SHA-256 / HMAC-SHA256 helpers.
 std::string sha256_hex(std::string_view data);
+/// SHA-256 for OpenSSL calls, fetched once (an EVP_MD*).
+const ::evp_md_st* sha256_md();
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 
 /// Compares two strings in time independent of where they differ.

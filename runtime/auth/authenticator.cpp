@@ -60,11 +60,11 @@ result<identity> authenticator::authenticate(const credentials& c) {
     return error{errc::auth,
                  "only client certificates and STS tokens are accepted"};
   bool is_global = !opts_.global_token.empty()
-                   && equal_constant_time(c.token, opts_.global_token);
+                   && constant_time_equal(c.token, opts_.global_token);
   if (!c.worker_id_hint.empty()) {
     auto own = opts_.worker_tokens.find(std::string{c.worker_id_hint});
     if (own != opts_.worker_tokens.end()) {
-      if (equal_constant_time(c.token, own->second))
+      if (constant_time_equal(c.token, own->second))
         return identity{own->first, auth_method::worker_token};
       if (is_global)
         return error{errc::forbidden, "the global token cannot act as worker '"
@@ -82,7 +82,7 @@ result<identity> authenticator::authenticate(const credentials& c) {
     // A per-worker token without a hint: find its owner. Rare (b13 clients
     // always send X-Worker-ID), so a scan over the configured set is fine.
     for (const auto& [worker, token] : opts_.worker_tokens)
-      if (equal_constant_time(c.token, token))
+      if (constant_time_equal(c.token, token))
         return identity{worker, auth_method::worker_token};
   }
   return error{errc::auth, "invalid token"};

@@ -1,7 +1,9 @@
 #pragma once
 
-// Small cryptographic helpers for credentials: random tokens, hashes and a
-// constant-time comparison (OpenSSL underneath).
+// Small cryptographic helpers for credentials: random tokens, plus the
+// hash and constant-time comparison of protocol/signing.hpp.
+
+#include "protocol/signing.hpp"
 
 #include <chrono>
 #include <functional>
@@ -26,10 +28,7 @@ inline mono_clock system_mono_clock() {
 /// padding (as Python's secrets.token_urlsafe).
 std::string random_token(std::size_t bytes = 32);
 
-/// Lowercase hex SHA-256 of `data`.
-std::string sha256_hex(std::string_view data);
-
-/// Compares in time independent of where the strings differ.
-bool equal_constant_time(std::string_view x, std::string_view y) noexcept;
+using rxon::constant_time_equal;
+using rxon::sha256_hex;
 
 } // namespace rxon::runtime
