@@ -1,10 +1,12 @@
 #include "runtime/http/http_session.hpp"
 
+#include "runtime/http/response_wire.hpp"
 #include "runtime/http/tls_context.hpp"
 #include "runtime/http/websocket_session.hpp"
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -22,8 +24,6 @@ using tcp = net::ip::tcp;
 using ssl_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
-
-constexpr const char* rxon_version = RXON_PROTOCOL_VERSION;
 
 /// A response on its way to the socket. When it carries a leased task and
 /// is destroyed undelivered (write failed, peer gone, server stopped), the
@@ -250,27 +250,16 @@ private:
       busy_ = false;
       return do_close(); // p's destructor returns a leased task
     }
-    auto& r = p->res;
-    res_ = {};
-    res_.version(11);
-    res_.result(static_cast<unsigned>(r.status));
-    res_.set(http::field::server, "rxon");
-    res_.set("X-RXON-Version", rxon_version);
-    if (r.status != 204) {
-      res_.set(http::field::content_type, r.content_type);
-      res_.body() = std::move(r.body);
-    }
-    for (auto& [k, v] : r.headers)
-      res_.set(k, v);
-    res_.keep_alive(keep_alive_ && !closing_);
-    res_.prepare_payload();
+    reply_keep_alive_ = keep_alive_ && !closing_;
+    out_.clear();
+    write_http_response(out_, p->res, reply_keep_alive_);
     beast::get_lowest_layer(stream_).expires_after(
         slot_.state().opts().write_timeout);
-    http::async_write(stream_, res_,
-                      [self = this->shared_from_this(),
-                       p = std::move(p)](beast::error_code ec, std::size_t) {
-                        self->on_write(ec, *p);
-                      });
+    net::async_write(stream_, net::buffer(out_),
+                     [self = this->shared_from_this(),
+                      p = std::move(p)](beast::error_code ec, std::size_t) {
+                       self->on_write(ec, *p);
+                     });
   }
 
   void on_write(beast::error_code ec, pending_reply& p) {
@@ -278,7 +267,7 @@ private:
     if (ec)
       return do_close();
     p.delivered = true;
-    if (!res_.keep_alive())
+    if (!reply_keep_alive_)
       return do_close();
     do_read();
   }
@@ -301,7 +290,8 @@ private:
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> res_;
+  std::string out_; ///< the response being written
+  bool reply_keep_alive_ = true;
   std::string cert_identity_;
   uint64_t id_ = 0;
   bool keep_alive_ = true;
