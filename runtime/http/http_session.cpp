@@ -196,12 +196,6 @@ private:
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
     busy_ = true;
-    peer_gone_ = false;
-    // Only long polls wait long enough for a hang-up to matter; watching
-    // every request would cost a reactor registration each.
-    if (msg.method() == http::verb::get
-        && msg.target().find("/tasks/next") != beast::string_view::npos)
-      watch_peer();
     auto& st = slot_.state();
     st.routes().handle(
         to_request(msg, cert_identity_),
@@ -220,22 +214,10 @@ private:
         });
   }
 
-  /// While a (long-poll) request is in flight, notices a peer that hung
-  /// up, so its leased task is returned instead of written into the void.
-  void watch_peer() {
-    auto& sock = beast::get_lowest_layer(stream_).socket();
-    sock.async_wait(tcp::socket::wait_read,
-                    [self = this->shared_from_this()](beast::error_code ec) {
-                      if (ec || !self->busy_)
-                        return;
-                      if (self->peer_hung_up())
-                        self->peer_gone_ = true;
-                    });
-  }
-
   /// Whether the kernel already holds the peer's FIN (or an error). A write
   /// to such a socket still succeeds, so a leased task would look
-  /// delivered; checked right before writing one.
+  /// delivered; checked right before writing one (one recv, instead of a
+  /// reactor registration per poll to watch for the hang-up meanwhile).
   bool peer_hung_up() {
     auto& s = beast::get_lowest_layer(stream_).socket();
     char c;
@@ -244,9 +226,7 @@ private:
   }
 
   void send(std::shared_ptr<pending_reply> p) {
-    if (p->res.lease && !peer_gone_)
-      peer_gone_ = peer_hung_up();
-    if (peer_gone_) {
+    if (p->res.lease && peer_hung_up()) {
       busy_ = false;
       return do_close(); // p's destructor returns a leased task
     }
@@ -297,7 +277,6 @@ private:
   bool keep_alive_ = true;
   bool busy_ = false;
   bool closing_ = false;
-  bool peer_gone_ = false;
 };
 
 } // namespace
