@@ -295,3 +295,22 @@ TEST_CASE("a worker of another protocol version is served with a warning") {
   CHECK(odd.status == 200);
   CHECK(fx.fake.snapshot().heartbeats.at(0).first == "register");
 }
+
+TEST_CASE("connections spread over several io threads are all served") {
+  auto o = default_options();
+  o.io_threads = 3;
+  listener_fixture fx{o};
+  auto h = worker_headers("w1", "token-w1");
+  // Six keep-alive connections: two on each io thread's context, used in
+  // turn so every thread answers several requests.
+  std::vector<std::unique_ptr<http_client>> clients;
+  for (int i = 0; i < 6; ++i)
+    clients.push_back(std::make_unique<http_client>(fx.port()));
+  for (int round = 0; round < 3; ++round)
+    for (auto& c : clients) {
+      auto hb = c->request("PATCH", "/_worker/workers/w1", {}, h);
+      CHECK(hb.status == 200);
+      CHECK(hb.header("x-rxon-version") == "1.0b13");
+    }
+  CHECK(fx.fake.snapshot().heartbeats.size() == 18);
+}
