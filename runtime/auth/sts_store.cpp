@@ -55,6 +55,13 @@ result<token_response> sts_store::refresh(std::string_view refresh_token,
 }
 
 result<std::string> sts_store::verify_access(std::string_view access_token) {
+  {
+    // Nothing issued (deployments on static tokens): no hash to compute
+    // for every request.
+    std::lock_guard lock{mu_};
+    if (access_.empty())
+      return error{errc::auth, "invalid token"};
+  }
   auto hash = sha256_hex(access_token);
   std::lock_guard lock{mu_};
   auto it = access_.find(hash);
