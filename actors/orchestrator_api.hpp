@@ -3,7 +3,7 @@
 // The C++ API over the actor runtime, used by the network layer, the
 // simulator and tests. Every call is asynchronous: it returns at once and
 // invokes its callback exactly once, on an actor thread; callers hop back
-// to their own executor (e.g. net::post onto a session strand) from there.
+// to their own executor (e.g. net::post onto a session's executor) from there.
 // Callers authenticate first: worker ids passed here are authenticated.
 
 #include "protocol/error.hpp"
