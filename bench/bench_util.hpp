@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -27,8 +28,21 @@ struct report {
   int64_t dispatched = -1;
   int64_t commits = -1; ///< group commits (durable only)
   int64_t polls = -1;   ///< polls answered (in-memory only)
+  /// CPU time of the whole process over the timed phase, per task: unlike
+  /// tasks_per_s it hardly moves when the shared machine is noisy.
+  double cpu_us_per_task = 0;
   std::string error;
 };
+
+/// CPU seconds (user + system) this process used so far, all threads.
+inline double cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
 
 /// Resident set size of this process, from /proc/self/statm.
 inline int64_t resident_bytes() {
@@ -70,12 +84,13 @@ inline void print_report(const report& r, bool as_json) {
         "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
         "\"bytes_per_holon\":%.1f,\"rss_growth_bytes\":%lld,"
         "\"dispatched\":%lld,"
-        "\"polls\":%lld,\"commits\":%lld,\"timed\":\"%s\"%s%s%s}\n",
+        "\"polls\":%lld,\"commits\":%lld,\"cpu_us_per_task\":%.2f,"
+        "\"timed\":\"%s\"%s%s%s}\n",
         r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
         r.p50_us, r.p99_us, r.bytes_per_holon,
         static_cast<long long>(r.rss_growth_bytes),
         static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
-        static_cast<long long>(r.commits),
+        static_cast<long long>(r.commits), r.cpu_us_per_task,
         r.durable ? "submit+poll+result+commit per task"
                   : "poll (best_task_for+deliver) per task",
         r.error.empty() ? "" : ",\"error\":\"",
@@ -90,6 +105,8 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  tasks/s          %.0f\n", r.tasks_per_s);
   std::printf("  latency p50      %.2f us\n", r.p50_us);
   std::printf("  latency p99      %.2f us\n", r.p99_us);
+  std::printf("  CPU per task     %.2f us (all threads, timed phase)\n",
+              r.cpu_us_per_task);
   std::printf("  bytes per holon  %.0f (marginal; all registrations: %lld "
               "bytes)\n",
               r.bytes_per_holon, static_cast<long long>(r.rss_growth_bytes));

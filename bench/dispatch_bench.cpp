@@ -18,6 +18,10 @@
 // (min(N, 2048)) polls, posts the result and waits for its commit before
 // polling again (a single-slot worker). tasks_per_s = results committed / wall
 // time; p50/p99 = poll to result commit per task.
+//
+// Both modes report cpu_us_per_task: the CPU time of every thread of the
+// process over the timed phase, per task. It is the figure to compare
+// across runs on a shared machine, where tasks_per_s swings with the load.
 
 #include "bench/dispatch_bench.hpp"
 
@@ -141,6 +145,7 @@ report run_memory(int holons, int tasks) {
   int64_t polls = 0;
   int64_t hits = 0;
   const int64_t max_polls = 4 * static_cast<int64_t>(tasks) + holons;
+  auto cpu0 = cpu_seconds();
   auto t0 = clock_type::now();
   for (int64_t k = 0; hits < tasks && k < max_polls; ++k) {
     fx.answers.clear();
@@ -156,6 +161,7 @@ report run_memory(int holons, int tasks) {
       hits += a.outcome && *a.outcome ? 1 : 0;
   }
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
+  auto cpu = cpu_seconds() - cpu0;
   report out;
   out.holons = holons;
   out.tasks = tasks;
@@ -163,6 +169,9 @@ report run_memory(int holons, int tasks) {
   out.dispatched = static_cast<int64_t>(d.stats().dispatched);
   out.polls = polls;
   out.tasks_per_s = static_cast<double>(out.dispatched) / secs;
+  out.cpu_us_per_task = out.dispatched > 0
+                            ? cpu * 1e6 / static_cast<double>(out.dispatched)
+                            : 0;
   fill_percentiles(out, lat);
   fill_memory(out, holons, rss_before, rss_half, rss_after);
   if (out.dispatched < tasks)
@@ -230,6 +239,7 @@ report run_durable(int holons, int tasks) {
   std::mutex lat_mtx;
   std::vector<double> lat;
   lat.reserve(static_cast<size_t>(tasks));
+  auto cpu0 = cpu_seconds();
   auto t0 = clock_type::now();
   // Submit in jobs of 1000 tasks; each is acknowledged after its commit.
   for (int sent = 0; sent < tasks;) {
@@ -296,6 +306,8 @@ report run_durable(int holons, int tasks) {
     out.error = "timed out";
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   out.tasks_per_s = finished.load() / secs;
+  if (finished.load() > 0)
+    out.cpu_us_per_task = (cpu_seconds() - cpu0) * 1e6 / finished.load();
   out.commits = static_cast<int64_t>(o.commits());
   {
     std::lock_guard<std::mutex> g{lat_mtx};
