@@ -4,6 +4,7 @@
 #include "storage/sqlite_task_writes.hpp"
 #include "storage/store.hpp"
 #include "storage/validation.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 #include <array>
 #include <mutex>
@@ -172,6 +173,8 @@ private:
   status put_event(const event_record& e);
 
   sqlite::db_ptr db_;
+  // After db_: unhooked and closed before it.
+  std::unique_ptr<sqlite::wal_checkpointer> checkpointer_;
   std::array<stmt_ptr, stmt_count> stmts_;
   sqlite::task_writes tasks_;
   std::string json_buf_; ///< JSON text bound until the next bind
@@ -233,6 +236,13 @@ status sqlite_store::open(const sqlite_options& opts) {
     if (!s)
       return std::move(s).error();
     stmts_[i] = std::move(*s);
+  }
+  if (opts.path != ":memory:" && !opts.path.empty()) {
+    auto c = sqlite::wal_checkpointer::start(opts.path);
+    if (!c)
+      return std::move(c).error();
+    checkpointer_ = std::move(*c);
+    checkpointer_->attach(db_.get());
   }
   return tasks_.prepare(db_.get());
 }
