@@ -68,7 +68,9 @@ struct holon_command {
 /// Something that happened to a task of a watched job (dispatch_config::
 /// watch_owner), for an observer outside the actors (the uplink).
 struct task_notice {
-  enum class kind : uint8_t { assigned, finished, event };
+  /// `recovered`: the task was reloaded from the store at start, not
+  /// finished (pending again, as every lease of the previous process ended).
+  enum class kind : uint8_t { assigned, finished, event, recovered };
   kind what = kind::assigned;
   /// The task as it is now (result and error once finished).
   storage::task_record task;

@@ -451,6 +451,8 @@ void dispatcher_state::restore(const storage::job_record& job,
       continue;
     }
     enqueue(*raw, now, fx);
+    if (j.watched)
+      notify(*raw, task_notice::kind::recovered, fx);
   }
   evict_terminal();
 }

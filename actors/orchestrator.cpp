@@ -135,6 +135,11 @@ orchestrator::start(orchestrator_options opts) {
     // Requeued leases are written back before anything else happens.
     if (!fx.changes.empty())
       p->writer->submit(std::move(fx.changes));
+    // The observer (an uplink) learns which of its tasks came back, and
+    // which timed out while the process was down.
+    if (opts.observer)
+      for (auto& n : fx.notices)
+        opts.observer(std::move(n));
   }
   p->cfg.set("scheduler.max-threads", opts.scheduler_threads);
   // What holon actors and their supervisors exchange can cross a network

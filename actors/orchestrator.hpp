@@ -38,7 +38,9 @@ struct orchestrator_options {
   /// `clock()` or 1.7e12 ms). Used by `rxon simulate` and tests.
   bool deterministic = false;
   /// Called on the actor thread for each notice of a watched job
-  /// (dispatch.watch_owner); must not block.
+  /// (dispatch.watch_owner); must not block. The notices of recovery (a
+  /// reloaded task, one that timed out meanwhile) come earlier, during
+  /// start(), on the thread that calls it.
   std::function<void(task_notice&&)> observer;
 };
 

@@ -84,7 +84,7 @@ void uplink::backoff_wait(std::chrono::milliseconds& delay) {
   delay = std::min(delay * 2, opts_.max_backoff);
 }
 
-// -- local notices (actor thread: queue only) ---------------------------------
+// -- local notices (actor or start thread: queue only) ----------------------
 
 void uplink::on_notice(actors::task_notice&& n) {
   auto parent = parent_of(n.job_metadata);
@@ -97,6 +97,17 @@ void uplink::on_notice(actors::task_notice&& n) {
     if (f != flights_.end())
       f->second.placed = true;
     break;
+  case actors::task_notice::kind::recovered:
+    // A task pulled before a restart: known again, so that the parent's
+    // cancel reaches it. Not subject to the placement deadline; it waits
+    // for the leaves to reconnect.
+    if (f == flights_.end()) {
+      auto& nf = flights_[parent->task_id];
+      nf.parent_job_id = parent->job_id;
+      nf.local_task_id = n.task.task_id;
+      nf.pulled_at = clock::now();
+    }
+    break;
   case actors::task_notice::kind::event:
     // Best effort: events never hold back results.
     if (n.event && events_.size() < 1000
@@ -104,8 +115,8 @@ void uplink::on_notice(actors::task_notice&& n) {
       events_.push_back(upward_event(*n.event, *parent, opts_.id));
     break;
   case actors::task_notice::kind::finished: {
-    // Unknown flights are tasks recovered after a restart (posted) or
-    // tasks already returned as RESOURCE_EXHAUSTED (cancelled: skipped).
+    // Unknown flights are tasks already returned as RESOURCE_EXHAUSTED
+    // (cancelled here: nothing goes up); any other is posted.
     bool cancelled = f != flights_.end() && f->second.cancel_requested;
     if (f != flights_.end())
       flights_.erase(f);

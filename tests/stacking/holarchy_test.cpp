@@ -401,3 +401,37 @@ TEST_CASE("a four-level holarchy runs tasks at the bottom, relays events "
   CHECK(sleeper->wait_for_log("cancelling task", 10s));
   CHECK(field(root.task(slow), "state") == "cancelled");
 }
+
+TEST_CASE("after a mid orchestrator restarts, the parent's cancel still "
+          "reaches the task it recovered") {
+  temp_dir dir;
+  serve_process root{dir.path() / "root"};
+  REQUIRE(root.ready());
+  auto mid_port = stable_port();
+  auto mid = std::make_unique<serve_process>(dir.path() / "mid", mid_port,
+                                             uplink_flags(root, "mid"));
+  REQUIRE(mid->ready());
+  // Two slots: the leaf still runs the first delivery when the restarted
+  // mid hands the recovered task out again.
+  auto leaf = start_worker(
+      dir.path(), mid->url(), "leaf",
+      {"--sleep-ms", "30000", "--skills", "work", "--concurrency", "2"});
+  REQUIRE(wait_until([&] { return offers(root, "mid", "work"); }, 20s));
+  auto id = root.submit("work", json::object{});
+  REQUIRE(leaf->wait_for_log("task received", 20s));
+  mid->crash();
+  mid = std::make_unique<serve_process>(dir.path() / "mid", mid_port,
+                                        uplink_flags(root, "mid"));
+  REQUIRE(mid->ready());
+  // The recovered task went back to pending at the mid and reaches the
+  // leaf again once it has reconnected.
+  REQUIRE(wait_until([&] { return count(leaf->err(), "task received") >= 2; },
+                     20s));
+  auto view = root.task(id);
+  CHECK(field(view, "worker_id") == "mid");
+  REQUIRE(root.cancel(id) == 200);
+  CHECK(field(root.task(id), "state") == "cancelled");
+  // The mid maps the parent's id to its recovered local task and cancels
+  // it there; the leaf gets the command.
+  CHECK(leaf->wait_for_log("cancelling task", 10s));
+}

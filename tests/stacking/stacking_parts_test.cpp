@@ -16,6 +16,7 @@
 
 #include <fstream>
 #include <future>
+#include <map>
 
 using namespace rxon;
 using namespace rxon::actors;
@@ -263,6 +264,43 @@ TEST_CASE("watched jobs report their assignment, end and events") {
   CHECK(done.notices[0].what == task_notice::kind::finished);
   CHECK(done.notices[0].task.state == task_state::success);
   CHECK(done.notices[0].task.origin_worker_id == "leaf");
+}
+
+TEST_CASE("restoring a watched job reports its unfinished tasks as "
+          "recovered and the ones that timed out meanwhile as finished") {
+  dispatch_config cfg;
+  cfg.watch_owner = "rxon.uplink";
+  dispatcher_state d{cfg, 5};
+  json::value meta = json::object{{"parent", 1}};
+  storage::job_record watched{"job-w", "rxon.uplink", meta, now - 5000};
+  storage::job_record other{"job-o", "client", {}, now - 5000};
+  auto stored = [](const char* id, const char* job, task_state s) {
+    storage::task_record t;
+    t.task_id = id;
+    t.job_id = job;
+    t.type = "echo";
+    t.state = s;
+    t.holon_id = s == task_state::pending ? "" : "leaf";
+    return t;
+  };
+  auto leased = stored("w-leased", "job-w", task_state::assigned);
+  auto late = stored("w-late", "job-w", task_state::pending);
+  late.deadline_ms = now - 1;
+  auto done = stored("w-done", "job-w", task_state::success);
+  effects fx;
+  d.restore(watched, {leased, late, done}, now, fx);
+  d.restore(other, {stored("o-1", "job-o", task_state::pending)}, now, fx);
+  REQUIRE(fx.notices.size() == 2);
+  std::map<std::string, const task_notice*> by_id;
+  for (const auto& n : fx.notices)
+    by_id[n.task.task_id] = &n;
+  REQUIRE(by_id.count("w-leased"));
+  CHECK(by_id["w-leased"]->what == task_notice::kind::recovered);
+  CHECK(by_id["w-leased"]->task.state == task_state::pending);
+  CHECK(by_id["w-leased"]->job_metadata == meta);
+  REQUIRE(by_id.count("w-late"));
+  CHECK(by_id["w-late"]->what == task_notice::kind::finished);
+  CHECK(by_id["w-late"]->task.state == task_state::timeout);
 }
 
 TEST_CASE("a pulled task becomes a one-attempt local job carrying the "
