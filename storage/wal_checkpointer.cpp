@@ -21,6 +21,13 @@ wal_checkpointer::start(const std::string& path, int threshold) {
   if (rc != SQLITE_OK)
     return fail(db.get(), "open '" + path + "' for checkpoints", rc);
   sqlite3_busy_timeout(db.get(), 5000);
+  // A connection learns that the database is in WAL mode only when it
+  // first reads it; until then a checkpoint on it silently does nothing
+  // (it reports -1 frames).
+  if (auto st = exec(db.get(), "SELECT count(*) FROM sqlite_master",
+                     "checkpointer first read");
+      !st)
+    return std::move(st).error();
   return std::unique_ptr<wal_checkpointer>{
       new wal_checkpointer(db.release(), threshold)};
 }
@@ -50,17 +57,29 @@ void wal_checkpointer::attach(sqlite3* writer) {
 int wal_checkpointer::on_commit(void* self, sqlite3* db, const char*,
                                 int frames) {
   auto& c = *static_cast<wal_checkpointer*>(self);
+  // `frames` counts from the start of the WAL; it drops when SQLite
+  // restarts the WAL (at a write after a checkpoint that copied it all).
+  if (frames < c.requested_at_)
+    c.requested_at_ = 0;
   if (frames >= backlog_limit * c.threshold_) {
-    // Far behind (a long burst of commits): catch up here, between two
-    // commits, where nothing can append to the WAL meanwhile. Busy (the
-    // thread is checkpointing) is fine.
+    // Far behind: SQLite restarts the WAL only at a write that finds all
+    // of it copied, and under a steady stream of commits the thread never
+    // catches up to the latest one. Copy the rest here, between two
+    // commits, where nothing appends meanwhile (after the thread's pass in
+    // progress, if any: mostly copied by then), so the next write
+    // restarts the WAL.
+    std::lock_guard pass{c.pass_mu_};
     sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                               nullptr);
     return SQLITE_OK;
   }
-  // One wake-up per checkpoint, not per commit.
-  if (frames >= c.threshold_
-      && !c.requested_.exchange(true, std::memory_order_acq_rel)) {
+  // One wake-up per `threshold` new frames. Waking it at every commit once
+  // the WAL is past the threshold would keep it checkpointing all the
+  // time, and a checkpoint in progress stops SQLite from restarting the
+  // WAL: it would only grow, up to the fallback above.
+  if (frames - c.requested_at_ >= c.threshold_) {
+    c.requested_at_ = frames;
+    c.requested_.store(true, std::memory_order_release);
     { std::lock_guard lock{c.mu_}; }
     c.cv_.notify_one();
   }
@@ -80,9 +99,13 @@ void wal_checkpointer::run() {
     requested_.store(false, std::memory_order_release);
     // PASSIVE: copies what no reader still needs, never blocks the writer.
     // The writer restarts the WAL from the top once all of it is copied.
+    int log_frames = 0;
+    int copied = 0;
+    std::lock_guard pass{pass_mu_};
     if (sqlite3_wal_checkpoint_v2(own_, nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                  nullptr, nullptr)
-        == SQLITE_OK)
+                                  &log_frames, &copied)
+            == SQLITE_OK
+        && copied > 0)
       done_.fetch_add(1, std::memory_order_relaxed);
   }
 }

@@ -37,7 +37,7 @@ public:
   /// writer checkpoints itself, so the WAL stays bounded.
   void attach(sqlite3* writer);
 
-  /// Checkpoints run by this thread so far.
+  /// Checkpoints run by this thread so far that copied WAL frames.
   uint64_t checkpoints() const noexcept {
     return done_.load(std::memory_order_relaxed);
   }
@@ -51,7 +51,9 @@ private:
   sqlite3* writer_ = nullptr;
   const int threshold_;
   std::atomic<bool> requested_{false};
+  int requested_at_ = 0; ///< WAL frames at the last wake-up (writer thread)
   std::atomic<uint64_t> done_{0};
+  std::mutex pass_mu_; ///< held for each checkpoint, by thread or writer
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false; // guarded by mu_
