@@ -64,7 +64,7 @@ holon_profile::input_schema(std::string_view name) const {
 
 const compiled_schema*
 holon_profile::output_schema(std::string_view name) const {
-  return schema_of(skills, output_schemas, name);
+  return any_output_schema ? schema_of(skills, output_schemas, name) : nullptr;
 }
 
 double holon_profile::cost(std::string_view type) const {
@@ -174,6 +174,7 @@ profile_id profile_registry::intern(holon_profile p) {
   for (const auto& s : p.skills) {
     p.input_schemas.push_back(compile(s.input_schema));
     p.output_schemas.push_back(compile(s.output_schema));
+    p.any_output_schema = p.any_output_schema || p.output_schemas.back();
   }
   profiles_.push_back(std::make_unique<holon_profile>(std::move(p)));
   compat_.emplace_back();

@@ -59,6 +59,9 @@ struct holon_profile {
   /// Compiled input/output schemas, parallel to `skills` (null: none).
   std::vector<std::shared_ptr<const compiled_schema>> input_schemas;
   std::vector<std::shared_ptr<const compiled_schema>> output_schemas;
+  /// Whether any skill has an output schema: most have none, and each
+  /// result asks (a name search per result otherwise).
+  bool any_output_schema = false;
   /// One per distinct skill name, in name order (filled by the registry).
   std::vector<skill_slot> slots;
 
