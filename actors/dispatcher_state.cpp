@@ -25,17 +25,6 @@ dispatcher_state::~dispatcher_state() = default;
 
 // -- pending heap -------------------------------------------------------------
 
-dispatcher_state::task_entry* dispatcher_state::queue_top(pending_heap& q) {
-  while (q.has_keys()) {
-    const auto& k = q.top_key();
-    auto* t = tasks_.find(k.seq);
-    if (t && t->queued && t->queue_gen == k.gen)
-      return t;
-    q.pop(false);
-  }
-  return nullptr;
-}
-
 void dispatcher_state::dequeue(task_entry& t) {
   auto& q = queues_[t.cls].pending;
   t.queued = false;
@@ -264,39 +253,59 @@ dispatcher_state::task_entry*
 dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
                                 int64_t now, effects& fx) {
   // The profile's slots carry each skill's compatible classes and input
-  // schema: no string lookups here.
+  // schema: no string lookups here. Queue heads are compared by their keys
+  // (priority, then age), so a poll over many classes reads one task entry,
+  // the winner's (each one read is a cache miss with many tasks queued).
+  // A winner whose key is stale leaves its queue, one past its deadline
+  // times out (never handed out), and one that fails the skill's input
+  // contract rules its class out of this poll; then the choice is redone.
   const auto& prof = profiles_.profile(h.profile);
-  task_entry* best = nullptr;
-  bool best_hot = false;
-  for (const auto& slot : prof.slots) {
-    if (req.available_skills && !contains(*req.available_skills, slot.name))
-      continue;
-    bool hot = (req.hot_skills && contains(*req.hot_skills, slot.name))
-               || (!h.hot.empty() && contains(h.hot, slot.name));
-    for (auto c : slot.classes) {
-      auto& q = queues_[c].pending;
-      if (q.empty())
+  std::vector<class_id> ruled_out;
+  for (;;) {
+    const queue_key* best = nullptr;
+    const skill_slot* best_slot = nullptr;
+    class_id best_cls = 0;
+    bool best_hot = false;
+    for (const auto& slot : prof.slots) {
+      if (req.available_skills && !contains(*req.available_skills, slot.name))
         continue;
-      // Expired heads time out here rather than being handed out.
-      auto* t = queue_top(q);
-      while (t && t->rec.deadline_ms && *t->rec.deadline_ms <= now) {
-        finish(*t, task_state::timeout, now, fx);
-        t = queue_top(q);
+      bool hot = (req.hot_skills && contains(*req.hot_skills, slot.name))
+                 || (!h.hot.empty() && contains(h.hot, slot.name));
+      for (auto c : slot.classes) {
+        const auto& q = queues_[c].pending;
+        if (q.empty())
+          continue;
+        const auto& k = q.top_key();
+        if (best && !(hot && !best_hot) && !(hot == best_hot && k < *best))
+          continue;
+        if (!ruled_out.empty()
+            && std::find(ruled_out.begin(), ruled_out.end(), c)
+                   != ruled_out.end())
+          continue;
+        best = &k;
+        best_slot = &slot;
+        best_cls = c;
+        best_hot = hot;
       }
-      if (!t)
-        continue;
-      if (best && !(hot && !best_hot)
-          && !(hot == best_hot
-               && queue_key{-t->rec.priority, t->seq, 0}
-                      < queue_key{-best->rec.priority, best->seq, 0}))
-        continue; // cannot win: skip the contract check
-      if (slot.input && !validate(*slot.input, t->rec.params))
-        continue;
-      best = t;
-      best_hot = hot;
     }
+    if (!best)
+      return nullptr;
+    auto& q = queues_[best_cls].pending;
+    auto* t = tasks_.find(best->seq);
+    if (!t || !t->queued || t->queue_gen != best->gen) {
+      q.pop(false); // stale key
+      continue;
+    }
+    if (t->rec.deadline_ms && *t->rec.deadline_ms <= now) {
+      finish(*t, task_state::timeout, now, fx); // leaves the queue
+      continue;
+    }
+    if (best_slot->input && !validate(*best_slot->input, t->rec.params)) {
+      ruled_out.push_back(best_cls);
+      continue;
+    }
+    return t;
   }
-  return best;
 }
 
 void dispatcher_state::park(poll_id id, holon_entry& h, const poll_request& req,

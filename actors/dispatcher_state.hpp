@@ -218,8 +218,6 @@ private:
   task_entry& add_task(std::unique_ptr<task_entry> t);
   void drop_task(task_entry& t);
   void enqueue(task_entry& t, int64_t now, effects& fx);
-  /// The queued task at the head of `q`, dropping stale keys on the way.
-  task_entry* queue_top(pending_heap& q);
   /// Takes a queued task out of its class's queue.
   void dequeue(task_entry& t);
   void make_pending(task_entry& t, int64_t now, effects& fx);

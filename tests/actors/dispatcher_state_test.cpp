@@ -466,6 +466,35 @@ TEST_CASE("params that break a skill's input schema are not handed to it") {
   CHECK(f.take("lax"));
 }
 
+TEST_CASE("a poll passes over heads it cannot take and gets the best task "
+          "it can") {
+  fixture f;
+  auto reg = holon_reg("strict", {"echo", "sum"});
+  for (auto& s : *reg.supported_skills)
+    if (s.name == "sum")
+      s.input_schema
+          = json::object{{"type", "object"}, {"required", json::array{"a"}}};
+  f.add(reg);
+  auto bad = task("sum"); // breaks the input contract: its class is skipped
+  bad.params = json::object{{"b", 1}};
+  bad.priority = 9;
+  auto late = task("echo"); // past its deadline when the poll comes
+  late.priority = 5;
+  late.deadline = f.now / 1000 + 10;
+  auto ok = task("echo");
+  ok.priority = 1;
+  auto ack = f.submit({bad, late, ok});
+  // Polled 20 s later, before any timer ran: the expired head is found by
+  // the poll itself.
+  effects fx;
+  f.d->poll(7, poll_req("strict", 0), f.now + 20'000, fx);
+  auto got = delivered(fx, 7);
+  REQUIRE(got);
+  CHECK(got->task_id == ack.task_ids[2]);
+  CHECK(f.state_of(ack.task_ids[1]) == task_state::timeout);
+  CHECK(f.state_of(ack.task_ids[0]) == task_state::pending);
+}
+
 TEST_CASE("a result that breaks the output schema is quarantined") {
   fixture f;
   auto reg = holon_reg("w", {"sum"});
