@@ -24,6 +24,14 @@ struct dispatcher_state::job_entry {
   /// whole job, so views come from there.
   bool partial = false;
   bool watched = false; ///< owner is dispatch_config::watch_owner
+
+  /// Its tasks (in memory) not yet in a terminal state.
+  int32_t open_tasks() const noexcept {
+    using storage::task_state;
+    return counts[static_cast<size_t>(task_state::pending)]
+           + counts[static_cast<size_t>(task_state::assigned)]
+           + counts[static_cast<size_t>(task_state::running)];
+  }
 };
 
 struct dispatcher_state::task_entry {

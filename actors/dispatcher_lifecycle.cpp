@@ -107,6 +107,11 @@ void dispatcher_state::finish(task_entry& t, task_state s, int64_t now,
     t.rec.error = task_error_json("TIMEOUT_ERROR", "deadline exceeded");
   set_state(t, s);
   persist(t, now, fx);
+  // The job's last task ended: the store marks the job, and recovery no
+  // longer reads its tasks. (A restored job holds only the tasks that were
+  // unfinished; the others ended before.)
+  if (cfg_.record_changes && t.job->open_tasks() == 0)
+    fx.changes.finished_jobs.push_back({t.job->rec.job_id, now});
   if (t.job->watched)
     notify(t, task_notice::kind::finished, fx);
   terminal_order_.push_back(t.seq);
@@ -403,6 +408,11 @@ void dispatcher_state::restore(const storage::job_record& job,
   }
   auto& j = *slot;
   j.partial = true; // finished tasks of this job stayed in the store
+  // Every task is counted in its job before any of them can finish here
+  // (a deadline passed while the process was down): the job's last task
+  // to end is what marks the job finished in the store.
+  std::vector<task_entry*> restored;
+  restored.reserve(tasks.size());
   for (auto& rec : tasks) {
     if (find_entry(rec.task_id))
       continue;
@@ -435,11 +445,17 @@ void dispatcher_state::restore(const storage::job_record& job,
     ++state_counts_[static_cast<size_t>(state)];
     ++j.counts[static_cast<size_t>(state)];
     auto* raw = &add_task(std::move(t));
-    if (storage::is_terminal(state)) {
+    if (storage::is_terminal(state))
       terminal_order_.push_back(raw->seq);
-      continue;
-    }
-    if (state != task_state::pending) {
+    else
+      restored.push_back(raw);
+  }
+  // Loaded with no unfinished task (an older process ended them all but
+  // did not mark the job): mark it now.
+  if (restored.empty() && cfg_.record_changes && j.open_tasks() == 0)
+    fx.changes.finished_jobs.push_back({j.rec.job_id, now});
+  for (auto* raw : restored) {
+    if (raw->rec.state != task_state::pending) {
       // Leased to a holon of the previous process: give it back.
       make_pending(*raw, now, fx);
       persist(*raw, now, fx);

@@ -39,10 +39,14 @@ public:
   status apply_valid(const change_batch& batch) override;
 
   result<std::vector<task_record>> unfinished_tasks() override {
+    // As SQL: tasks of jobs marked finished are not read.
     std::vector<task_record> out;
     out.reserve(unfinished_.size());
-    for (const auto& id : unfinished_)
-      out.push_back(tasks_.at(id));
+    for (const auto& id : unfinished_) {
+      const auto& t = tasks_.at(id);
+      if (!finished_jobs_.contains(t.job_id))
+        out.push_back(t);
+    }
     return out;
   }
   result<std::optional<task_record>> task(const std::string& id) override {
@@ -108,6 +112,7 @@ private:
   std::unordered_map<std::string, task_record> tasks_;
   std::unordered_map<std::string, std::set<task_key>> by_job_;
   std::set<std::string> unfinished_; // ordered by task_id, as in SQL
+  std::unordered_set<std::string> finished_jobs_;
   std::map<task_state, int64_t> counts_;
   std::map<std::string, holon_record> holons_;
   std::unordered_map<std::string, std::vector<event_record>> events_;
@@ -134,6 +139,10 @@ status memory_store::check_references(const change_batch& batch) const {
       return error{errc::conflict,
                    "task '" + u.task_id + "': update of a task not stored"};
   }
+  for (const auto& j : batch.finished_jobs)
+    if (!jobs_.contains(j.job_id) && !new_jobs.contains(j.job_id))
+      return error{errc::conflict,
+                   "job '" + j.job_id + "': finished but not stored"};
   return {};
 }
 
@@ -201,6 +210,8 @@ status memory_store::apply_valid(const change_batch& batch) {
     put_task(t);
   for (const auto& u : batch.task_updates)
     update_task(u);
+  for (const auto& j : batch.finished_jobs)
+    finished_jobs_.insert(j.job_id);
   for (const auto& h : batch.holons) {
     auto& rec = holons_[h.holon_id];
     rec = h;

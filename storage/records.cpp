@@ -100,6 +100,7 @@ void change_batch::append(change_batch&& other) {
   move_append(jobs, other.jobs);
   move_append(tasks, other.tasks);
   move_append(task_updates, other.task_updates);
+  move_append(finished_jobs, other.finished_jobs);
   move_append(holons, other.holons);
   move_append(removed_holons, other.removed_holons);
   move_append(events, other.events);

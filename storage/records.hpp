@@ -90,6 +90,15 @@ struct job_record {
   friend bool operator==(const job_record&, const job_record&) = default;
 };
 
+/// A job whose every task is terminal, for good (tasks never leave a
+/// terminal state and a job never gains tasks). Recovery reads no task of
+/// such a job, so the store keeps no per-task index of unfinished tasks.
+struct job_end {
+  std::string job_id;
+  int64_t finished_ms = 0;
+  friend bool operator==(const job_end&, const job_end&) = default;
+};
+
 struct holon_record {
   std::string holon_id;
   std::string parent_id;    ///< empty for holons of this orchestrator
@@ -117,13 +126,15 @@ struct change_batch {
   std::vector<job_record> jobs = {};
   std::vector<task_record> tasks = {};
   std::vector<task_update> task_updates = {}; ///< applied after `tasks`
+  std::vector<job_end> finished_jobs = {};    ///< applied after the tasks
   std::vector<holon_record> holons = {};
   std::vector<std::string> removed_holons = {};
   std::vector<event_record> events = {};
 
   bool empty() const noexcept {
     return jobs.empty() && tasks.empty() && task_updates.empty()
-           && holons.empty() && removed_holons.empty() && events.empty();
+           && finished_jobs.empty() && holons.empty() && removed_holons.empty()
+           && events.empty();
   }
   void append(change_batch&& other);
 };

@@ -10,7 +10,7 @@ namespace rxon::storage {
 namespace {
 
 // Append new steps; never edit a released one.
-constexpr std::array<const char*, 2> steps = {
+constexpr std::array<const char*, 3> steps = {
     // v1: everything.
     R"sql(
 CREATE TABLE jobs (
@@ -106,6 +106,21 @@ ALTER TABLE tasks_v2 RENAME TO tasks;
 CREATE INDEX tasks_by_job ON tasks(job_id);
 CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE state = 'pending'
   OR state = 'assigned' OR state = 'running';
+)sql",
+    // v3: unfinished work is found by job. A job is marked when its last
+    // task ends (finished_ms); recovery reads the tasks of unmarked jobs
+    // only. The per-task partial index goes: every task entered it at
+    // submission and left it at its end, which cost each task a third of
+    // its SQLite time.
+    R"sql(
+ALTER TABLE jobs ADD COLUMN finished_ms INTEGER;
+UPDATE jobs SET finished_ms = coalesce(
+    (SELECT max(updated_ms) FROM tasks WHERE tasks.job_id = jobs.job_id),
+    created_ms)
+  WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.job_id = jobs.job_id
+    AND (state = 'pending' OR state = 'assigned' OR state = 'running'));
+CREATE INDEX jobs_unfinished ON jobs(job_id) WHERE finished_ms IS NULL;
+DROP INDEX tasks_unfinished;
 )sql",
 };
 

@@ -37,6 +37,7 @@ enum stmt_id : std::size_t {
   commit_tx,
   rollback_tx,
   upsert_job,
+  finish_job,
   upsert_holon,
   delete_holon,
   insert_event,
@@ -58,6 +59,7 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "COMMIT",
     "ROLLBACK",
     sql_upsert_job,
+    "UPDATE jobs SET finished_ms = ?2 WHERE job_id = ?1",
     sql_upsert_holon,
     "DELETE FROM holons WHERE holon_id = ?1",
     "INSERT INTO events(" RXON_EVENT_COLUMNS
@@ -74,10 +76,11 @@ constexpr std::array<const char*, stmt_count> stmt_sql = {
     "SELECT state, count(*) FROM tasks GROUP BY state",
     "SELECT state, count(*) FROM tasks WHERE job_id = ?1 GROUP BY state",
     "SELECT " RXON_EVENT_COLUMNS " FROM events WHERE task_id = ?1 ORDER BY id",
-    // Written exactly as the WHERE of the partial index tasks_unfinished,
-    // which SQLite then uses.
-    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE state = 'pending' OR "
-    "state = 'assigned' OR state = 'running' ORDER BY task_id",
+    // The jobs not marked finished (partial index jobs_unfinished), then
+    // their tasks (tasks_by_job).
+    "SELECT " RXON_TASK_COLUMNS " FROM tasks WHERE job_id IN (SELECT job_id "
+    "FROM jobs WHERE finished_ms IS NULL) AND (state = 'pending' OR "
+    "state = 'assigned' OR state = 'running') ORDER BY task_id",
 };
 
 class sqlite_store final : public store {
@@ -273,8 +276,8 @@ status sqlite_store::put_event(const event_record& e) {
   return step(insert_event, "insert event");
 }
 
-// Order (shared with the memory twin): jobs, tasks, task updates, holon
-// puts, holon removals, events.
+// Order (shared with the memory twin): jobs, tasks, task updates, finished
+// jobs, holon puts, holon removals, events.
 status sqlite_store::apply_valid(const change_batch& batch) {
   if (batch.empty())
     return {};
@@ -290,6 +293,15 @@ status sqlite_store::apply_valid(const change_batch& batch) {
     return st;
   if (auto st = tasks_.update(batch.task_updates); !st)
     return st;
+  for (const auto& j : batch.finished_jobs) {
+    bind_text(finish_job, 1, j.job_id);
+    sqlite3_bind_int64(stmt(finish_job), 2, j.finished_ms);
+    if (auto st = step(finish_job, "finish job"); !st)
+      return st;
+    if (sqlite3_changes(db_.get()) == 0)
+      return error{errc::conflict,
+                   "job '" + j.job_id + "': finished but not stored"};
+  }
   for (const auto& h : batch.holons)
     if (auto st = put_holon(h); !st)
       return error{st.error().code,

@@ -135,6 +135,9 @@ status validate(const change_batch& batch) {
   for (const auto& u : batch.task_updates)
     if (auto st = check_update(u); !st)
       return st;
+  for (const auto& j : batch.finished_jobs)
+    if (j.job_id.empty())
+      return error{errc::invalid_value, "finished job: job_id: empty"};
   for (const auto& h : batch.holons) {
     if (h.holon_id.empty())
       return error{errc::invalid_value, "holon: holon_id: empty"};

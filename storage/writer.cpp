@@ -20,7 +20,8 @@ namespace {
 
 std::size_t size_of(const change_batch& b) noexcept {
   return b.jobs.size() + b.tasks.size() + b.task_updates.size()
-         + b.holons.size() + b.removed_holons.size() + b.events.size();
+         + b.finished_jobs.size() + b.holons.size() + b.removed_holons.size()
+         + b.events.size();
 }
 
 /// Keeps only the last upsert of each id; the survivors keep the position

@@ -559,6 +559,52 @@ TEST_CASE("invalid submissions are rejected with the field named") {
   CHECK_FALSE(f.d->submit(job({}), f.now, fx));
 }
 
+TEST_CASE("a job is marked finished in the store when its last task ends") {
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  auto ack = f.submit({task("echo"), task("echo")});
+  CHECK(f.last.changes.finished_jobs.empty());
+  auto first = f.take("a");
+  REQUIRE(first);
+  f.result("a", success(*first, json::object{}));
+  CHECK(f.last.changes.finished_jobs.empty()); // one task still open
+  auto second = f.take("a");
+  REQUIRE(second);
+  f.result("a", success(*second, json::object{}));
+  REQUIRE(f.last.changes.finished_jobs.size() == 1);
+  CHECK(f.last.changes.finished_jobs[0].job_id == ack.job_id);
+  CHECK(f.last.changes.finished_jobs[0].finished_ms == f.now);
+}
+
+TEST_CASE("a restored job is marked only once all of its tasks have ended") {
+  fixture f;
+  storage::job_record j{"job1", "client", {}, f.now - 60'000};
+  auto stored = [](const char* id, task_state s) {
+    storage::task_record t;
+    t.task_id = id;
+    t.job_id = "job1";
+    t.type = "echo";
+    t.state = s;
+    return t;
+  };
+  // The expired task comes first: it times out during the restore while
+  // the other one is still open, so the job stays unmarked.
+  auto expired = stored("t-expired", task_state::pending);
+  expired.deadline_ms = f.now - 1;
+  effects fx;
+  f.d->restore(j, {expired, stored("t-open", task_state::pending)}, f.now, fx);
+  CHECK(f.state_of("t-expired") == task_state::timeout);
+  CHECK(fx.changes.finished_jobs.empty());
+  // A job loaded with no open task at all is marked at once.
+  storage::job_record k{"job2", "client", {}, f.now - 60'000};
+  auto ended = stored("t-ended", task_state::success);
+  ended.job_id = "job2";
+  effects fx2;
+  f.d->restore(k, {ended}, f.now, fx2);
+  REQUIRE(fx2.changes.finished_jobs.size() == 1);
+  CHECK(fx2.changes.finished_jobs[0].job_id == "job2");
+}
+
 TEST_CASE("restored leased tasks come back pending") {
   fixture f;
   storage::job_record j{"job1", "client", {}, f.now};

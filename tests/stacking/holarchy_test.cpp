@@ -419,6 +419,9 @@ TEST_CASE("after a mid orchestrator restarts, the parent's cancel still "
   REQUIRE(wait_until([&] { return offers(root, "mid", "work"); }, 20s));
   auto id = root.submit("work", json::object{});
   REQUIRE(leaf->wait_for_log("task received", 20s));
+  // The mid hands a pulled task out before its local commit (the parent's
+  // lease covers a crash before it); let that commit land first.
+  std::this_thread::sleep_for(500ms);
   mid->crash();
   mid = std::make_unique<serve_process>(dir.path() / "mid", mid_port,
                                         uplink_flags(root, "mid"));

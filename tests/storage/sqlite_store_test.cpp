@@ -99,7 +99,8 @@ TEST_CASE("opening migrates to the latest schema and sets user_version") {
   CHECK(get(again->job("job-1")).has_value());
 }
 
-TEST_CASE("a version 1 tasks table migrates to version 2 with its rows") {
+TEST_CASE("a version 1 database migrates to the latest version with its "
+          "rows") {
   temp_dir dir;
   auto path = dir.file("rxon.db");
   auto t = make_task("t1");
@@ -110,6 +111,8 @@ TEST_CASE("a version 1 tasks table migrates to version 2 with its rows") {
   // Stand-in for a v1 file: same columns and rows, schema version 1.
   exec_raw(path, "ALTER TABLE tasks RENAME TO old; "
                  "CREATE TABLE tasks AS SELECT * FROM old; DROP TABLE old; "
+                 "DROP INDEX jobs_unfinished; "
+                 "ALTER TABLE jobs DROP COLUMN finished_ms; "
                  "PRAGMA user_version = 1");
   auto st = get(open_sqlite_store({path}));
   CHECK(query_int(path, "PRAGMA user_version") == latest_schema_version());
@@ -119,8 +122,11 @@ TEST_CASE("a version 1 tasks table migrates to version 2 with its rows") {
   CHECK(back->params == t.params);
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
                         "'index' AND name IN ('tasks_by_job', "
-                        "'tasks_unfinished')")
+                        "'jobs_unfinished')")
         == 2);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name = "
+                        "'tasks_unfinished'")
+        == 0);
   // The state rule still holds for anyone writing the file directly.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
@@ -128,6 +134,40 @@ TEST_CASE("a version 1 tasks table migrates to version 2 with its rows") {
                      nullptr)
         == SQLITE_CONSTRAINT);
   sqlite3_close(db);
+}
+
+TEST_CASE("migrating to version 3 marks the jobs whose tasks all ended, and "
+          "recovery reads the others") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  auto done = make_task("done-1", "job-done");
+  done.state = task_state::success;
+  done.updated_ms = 1'700'000'000'500;
+  auto open_task = make_task("open-1", "job-open");
+  auto open_done = make_task("open-2", "job-open");
+  open_done.state = task_state::failure;
+  {
+    auto st = get(open_sqlite_store({path}));
+    REQUIRE(st->apply({.jobs = {make_job("job-done"), make_job("job-open")},
+                       .tasks = {done, open_task, open_done}}));
+  }
+  // Stand-in for a v2 file: no finished_ms, the per-task partial index.
+  exec_raw(path, "DROP INDEX jobs_unfinished; "
+                 "ALTER TABLE jobs DROP COLUMN finished_ms; "
+                 "CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE "
+                 "state = 'pending' OR state = 'assigned' OR "
+                 "state = 'running'; PRAGMA user_version = 2");
+  auto st = get(open_sqlite_store({path}));
+  CHECK(query_int(path, "PRAGMA user_version") == 3);
+  CHECK(query_int(path, "SELECT finished_ms FROM jobs WHERE job_id = "
+                        "'job-done'")
+        == 1'700'000'000'500);
+  CHECK(query_int(path, "SELECT count(*) FROM jobs WHERE job_id = 'job-open' "
+                        "AND finished_ms IS NULL")
+        == 1);
+  auto unfinished = get(st->unfinished_tasks());
+  REQUIRE(unfinished.size() == 1);
+  CHECK(unfinished[0].task_id == "open-1");
 }
 
 TEST_CASE("a database from a newer schema is refused") {

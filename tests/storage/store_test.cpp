@@ -129,6 +129,30 @@ TEST_CASE_TEMPLATE("unfinished tasks are exactly the non-terminal ones", Kind,
     CHECK_FALSE(is_terminal(t.state));
 }
 
+TEST_CASE_TEMPLATE("recovery reads no task of a job marked finished", Kind,
+                   memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1"), make_job("job-2")},
+                  .tasks = {make_task("a", "job-1", task_state::running),
+                            make_task("b", "job-2", task_state::pending)}}));
+  // The job's last task ends and the job is marked in the same batch.
+  auto end = task_update::of(make_task("a", "job-1", task_state::success));
+  ok(f.st->apply({.task_updates = {end},
+                  .finished_jobs = {{"job-1", 1'700'000'000'900}}}));
+  CHECK(ids(get(f.st->unfinished_tasks())) == std::vector<std::string>{"b"});
+  // The job and its task still read back.
+  CHECK(get(f.st->job("job-1")));
+  CHECK(get(f.st->task("a"))->state == task_state::success);
+  // Marking a job that is not stored fails, naming it, and changes nothing.
+  auto st = f.st->apply({.task_updates = {task_update::of(
+                             make_task("b", "job-2", task_state::success))},
+                         .finished_jobs = {{"job-9", 1}}});
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == errc::conflict);
+  CHECK(st.error().message.find("job-9") != std::string::npos);
+  CHECK(get(f.st->task("b"))->state == task_state::pending);
+}
+
 TEST_CASE_TEMPLATE("jobs are listed newest first, paged and filtered by owner",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
