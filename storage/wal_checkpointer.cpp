@@ -7,8 +7,8 @@ namespace rxon::storage::sqlite {
 namespace {
 
 /// How far (in thresholds) the WAL may outgrow the checkpoints before the
-/// writer checkpoints itself.
-constexpr int backlog_limit = 16;
+/// writer checkpoints itself (and SQLite can restart the WAL).
+constexpr int backlog_limit = 4;
 
 } // namespace
 
@@ -33,7 +33,7 @@ wal_checkpointer::start(const std::string& path, int threshold) {
 }
 
 wal_checkpointer::wal_checkpointer(sqlite3* own, int threshold)
-    : own_(own), threshold_(threshold > 0 ? threshold : 1000) {
+    : own_(own), threshold_(threshold > 0 ? threshold : 4000) {
   thread_ = std::thread([this] { run(); });
 }
 

@@ -24,7 +24,7 @@ public:
   /// Opens its own connection to `path` and starts its thread.
   /// `threshold`: WAL frames (pages) that start a checkpoint.
   static result<std::unique_ptr<wal_checkpointer>>
-  start(const std::string& path, int threshold = 1000);
+  start(const std::string& path, int threshold = 4000);
 
   /// Unhooks from the writer connection, stops the thread, closes.
   ~wal_checkpointer();

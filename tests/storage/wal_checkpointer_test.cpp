@@ -84,7 +84,7 @@ TEST_CASE("the checkpointer thread keeps the WAL bounded and loses nothing") {
     }
     CHECK((*c)->checkpoints() > 0);
     // Without checkpoints the WAL would hold every commit (> 3000 pages);
-    // the bound is the writer's own fallback at 16 thresholds.
+    // the bound is the writer's own fallback at 4 thresholds.
     CHECK(largest_wal < std::uintmax_t{20 * threshold * 4200});
     CHECK(count_rows(path) == commits); // another connection sees all
   }                            // unhooked and stopped before the writer closes
