@@ -38,28 +38,20 @@ std::string values(std::size_t rows, int params) {
 }
 
 std::string put_sql(std::size_t rows) {
-  return "INSERT INTO tasks(" RXON_TASK_COLUMNS ") VALUES "
+  return "INSERT INTO task_base(" RXON_TASK_COLUMNS ") VALUES "
          + values(rows, put_params) + sql_task_conflict;
 }
 
-/// The narrow state-transition write: only the mutable columns, so the
-/// tasks_by_job index and the JSON inputs are left alone. Several rows
-/// join a VALUES list on the primary key (one lookup per row).
+/// The narrow state-transition write: a row of task_states (schema v4)
+/// with only the mutable columns, so the task_base row, its index and its
+/// JSON inputs are left alone. Rows of one statement apply in order, so the
+/// last update of a task listed twice wins. The foreign key refuses an
+/// update of a task that is not stored.
 std::string update_sql(std::size_t rows) {
-  if (rows == 1)
-    return "UPDATE tasks SET state = ?2, attempts = ?3, holon_id = ?4, "
-           "lease_expiry_ms = ?5, not_before_ms = ?6, result = ?7, "
-           "error = ?8, origin_worker_id = ?9, updated_ms = ?10 "
-           "WHERE task_id = ?1";
-  return "WITH v(id, state, attempts, holon_id, lease_expiry_ms, "
-         "not_before_ms, result, error, origin_worker_id, updated_ms) AS "
-         "(VALUES "
-         + values(rows, update_params)
-         + ") UPDATE tasks SET state = v.state, attempts = v.attempts, "
-           "holon_id = v.holon_id, lease_expiry_ms = v.lease_expiry_ms, "
-           "not_before_ms = v.not_before_ms, result = v.result, "
-           "error = v.error, origin_worker_id = v.origin_worker_id, "
-           "updated_ms = v.updated_ms FROM v WHERE tasks.task_id = v.id";
+  return "INSERT OR REPLACE INTO task_states(task_id, state, attempts, "
+         "holon_id, lease_expiry_ms, not_before_ms, result, error, "
+         "origin_worker_id, updated_ms) VALUES "
+         + values(rows, update_params);
 }
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
@@ -155,11 +147,12 @@ status task_writes::update_one(const task_update& u) {
   auto* s = update_one_.get();
   bind_update(s, 0, u, bufs_.data());
   reset_guard guard{s};
-  if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
+  if (int rc = sqlite3_step(s); rc != SQLITE_DONE) {
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+      return error{errc::conflict,
+                   "task '" + u.task_id + "': update of a task not stored"};
     return naming(u.task_id, fail(db_, "update task", rc));
-  if (sqlite3_changes(db_) == 0)
-    return error{errc::conflict,
-                 "task '" + u.task_id + "': update of a task not stored"};
+  }
   return {};
 }
 
@@ -199,18 +192,14 @@ status task_writes::update(const std::vector<task_update>& updates) {
       reset_guard guard{s};
       rc = sqlite3_step(s);
     }
-    // Fewer rows changed than listed: a task is not stored, or one is
-    // listed twice (then the join picked one of its rows arbitrarily).
-    // Redoing the rows one by one in order names the missing task or
-    // leaves the last update of each task; updates are absolute, so
-    // applying one twice is harmless.
-    if (rc == SQLITE_DONE && sqlite3_changes(db_) == static_cast<int>(chunk))
+    if (rc == SQLITE_DONE)
       continue;
+    // The failed statement changed nothing; redo its rows one by one to
+    // name the task at fault (the transaction is rolled back anyway).
     for (std::size_t r = 0; r < chunk; ++r)
       if (auto st = update_one(updates[i + r]); !st)
         return st;
-    if (rc != SQLITE_DONE)
-      return fail(db_, "update tasks", rc);
+    return fail(db_, "update tasks", rc);
   }
   for (; i < updates.size(); ++i)
     if (auto st = update_one(updates[i]); !st)

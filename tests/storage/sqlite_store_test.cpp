@@ -40,12 +40,25 @@ int64_t query_int(const std::string& path, const char* sql) {
   return out;
 }
 
-void exec_raw(const std::string& path, const char* sql) {
+void exec_raw(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  char* err = nullptr;
+  CHECK_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)
+                    == SQLITE_OK,
+                (err ? err : ""));
+  sqlite3_free(err);
   sqlite3_close(db);
 }
+
+/// Turns a v4 file back into the v3 layout (one `tasks` table holding each
+/// task's current state), the first step of every older stand-in below.
+constexpr const char* undo_v4
+    = "CREATE TABLE tasks_v3 AS SELECT * FROM tasks; DROP VIEW tasks; "
+      "DROP TRIGGER task_base_put; DROP TABLE task_states; "
+      "DELETE FROM task_base; INSERT INTO task_base SELECT * FROM tasks_v3; "
+      "DROP TABLE tasks_v3; ALTER TABLE task_base RENAME TO tasks; "
+      "PRAGMA user_version = 3; ";
 
 /// "t17" style ids (the concatenation operator trips a GCC 12 -Wrestrict
 /// false positive).
@@ -91,9 +104,12 @@ TEST_CASE("opening migrates to the latest schema and sets user_version") {
   CHECK(query_int(path, "SELECT journal_mode = 'wal' FROM pragma_journal_mode")
         == 1);
   CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
-                        "'table' AND name IN ('jobs', 'tasks', 'holons', "
-                        "'events')")
-        == 4);
+                        "'table' AND name IN ('jobs', 'task_base', "
+                        "'task_states', 'holons', 'events')")
+        == 5);
+  CHECK(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type = "
+                        "'view' AND name = 'tasks'")
+        == 1);
   // A v1 database opens again without running v1 twice.
   auto again = get(open_sqlite_store({path}));
   CHECK(get(again->job("job-1")).has_value());
@@ -109,7 +125,9 @@ TEST_CASE("a version 1 database migrates to the latest version with its "
     REQUIRE(st->apply({.jobs = {make_job("job-1")}, .tasks = {t}}));
   }
   // Stand-in for a v1 file: same columns and rows, schema version 1.
-  exec_raw(path, "ALTER TABLE tasks RENAME TO old; "
+  exec_raw(path,
+           std::string{undo_v4}
+               + "ALTER TABLE tasks RENAME TO old; "
                  "CREATE TABLE tasks AS SELECT * FROM old; DROP TABLE old; "
                  "DROP INDEX jobs_unfinished; "
                  "ALTER TABLE jobs DROP COLUMN finished_ms; "
@@ -130,8 +148,13 @@ TEST_CASE("a version 1 database migrates to the latest version with its "
   // The state rule still holds for anyone writing the file directly.
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  CHECK(sqlite3_exec(db, "UPDATE tasks SET state = 'bogus'", nullptr, nullptr,
-                     nullptr)
+  CHECK(sqlite3_exec(db, "UPDATE task_base SET state = 'bogus'", nullptr,
+                     nullptr, nullptr)
+        == SQLITE_CONSTRAINT);
+  CHECK(sqlite3_exec(db,
+                     "INSERT INTO task_states VALUES ('t1', 'bogus', 1, '', "
+                     "0, 0, NULL, NULL, '', 0)",
+                     nullptr, nullptr, nullptr)
         == SQLITE_CONSTRAINT);
   sqlite3_close(db);
 }
@@ -152,13 +175,14 @@ TEST_CASE("migrating to version 3 marks the jobs whose tasks all ended, and "
                        .tasks = {done, open_task, open_done}}));
   }
   // Stand-in for a v2 file: no finished_ms, the per-task partial index.
-  exec_raw(path, "DROP INDEX jobs_unfinished; "
-                 "ALTER TABLE jobs DROP COLUMN finished_ms; "
-                 "CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE "
-                 "state = 'pending' OR state = 'assigned' OR "
-                 "state = 'running'; PRAGMA user_version = 2");
+  exec_raw(path, std::string{undo_v4}
+                     + "DROP INDEX jobs_unfinished; "
+                       "ALTER TABLE jobs DROP COLUMN finished_ms; "
+                       "CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE "
+                       "state = 'pending' OR state = 'assigned' OR "
+                       "state = 'running'; PRAGMA user_version = 2");
   auto st = get(open_sqlite_store({path}));
-  CHECK(query_int(path, "PRAGMA user_version") == 3);
+  CHECK(query_int(path, "PRAGMA user_version") == latest_schema_version());
   CHECK(query_int(path, "SELECT finished_ms FROM jobs WHERE job_id = "
                         "'job-done'")
         == 1'700'000'000'500);
@@ -168,6 +192,51 @@ TEST_CASE("migrating to version 3 marks the jobs whose tasks all ended, and "
   auto unfinished = get(st->unfinished_tasks());
   REQUIRE(unfinished.size() == 1);
   CHECK(unfinished[0].task_id == "open-1");
+}
+
+TEST_CASE("migrating to version 4 keeps each task's current state, and "
+          "later changes go to task_states") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  auto open_task = make_task("t1");
+  auto done = make_task("t2");
+  {
+    auto st = get(open_sqlite_store({path}));
+    REQUIRE(
+        st->apply({.jobs = {make_job("job-1")}, .tasks = {open_task, done}}));
+    auto end = task_update::of(done);
+    end.state = task_state::success;
+    end.result = json::object{{"out", 7}};
+    end.updated_ms = 9000;
+    REQUIRE(st->apply({.task_updates = {end}}));
+    end.apply_to(done);
+  }
+  // A v3 file: t2's success is in its one row.
+  exec_raw(path, undo_v4);
+  REQUIRE(query_int(path, "SELECT count(*) FROM tasks WHERE task_id = 't2' "
+                          "AND state = 'success'")
+          == 1);
+  auto st = get(open_sqlite_store({path}));
+  CHECK(query_int(path, "PRAGMA user_version") == latest_schema_version());
+  CHECK(get(st->task("t1")) == open_task);
+  CHECK(get(st->task("t2")) == done);
+  CHECK(query_int(path, "SELECT count(*) FROM task_states") == 0);
+  auto unfinished = get(st->unfinished_tasks());
+  REQUIRE(unfinished.size() == 1);
+  CHECK(unfinished[0].task_id == "t1");
+  // A change after the migration is a task_states row; the view shows it.
+  auto run = task_update::of(open_task);
+  run.state = task_state::running;
+  run.updated_ms = 9500;
+  REQUIRE(st->apply({.task_updates = {run}}));
+  run.apply_to(open_task);
+  CHECK(get(st->task("t1")) == open_task);
+  CHECK(query_int(path, "SELECT count(*) FROM task_states") == 1);
+  CHECK(query_int(path, "SELECT count(*) FROM tasks WHERE state = 'running'")
+        == 1);
+  CHECK(query_int(path, "SELECT count(*) FROM task_base WHERE state = "
+                        "'pending' AND task_id = 't1'")
+        == 1);
 }
 
 TEST_CASE("a database from a newer schema is refused") {

@@ -52,6 +52,36 @@ TEST_CASE_TEMPLATE("an update of a task not stored fails the whole batch", Kind,
   CHECK(get(f.st->task("t1"))->state == task_state::running);
 }
 
+TEST_CASE_TEMPLATE("a put after updates replaces the whole task, its state "
+                   "included",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}, .tasks = {make_task("t1")}}));
+  auto u = task_update::of(make_task("t1"));
+  u.state = task_state::success;
+  u.attempts = 3;
+  u.holon_id = "h-1";
+  u.result = json::object{{"out", 1}};
+  u.origin_worker_id = "leaf";
+  ok(f.st->apply({.task_updates = {u}}));
+  REQUIRE(get(f.st->task("t1"))->state == task_state::success);
+  // The SQLite store keeps the state change apart from the row as put;
+  // the later put must win over both.
+  auto again = make_task("t1", "job-1", task_state::pending, 4000);
+  again.params = json::object{{"n", 2}};
+  ok(f.st->apply({.tasks = {again}}));
+  CHECK(get(f.st->task("t1")) == again);
+  CHECK(ids(get(f.st->unfinished_tasks())) == std::vector<std::string>{"t1"});
+  CHECK(get(f.st->task_counts())
+        == std::map<task_state, int64_t>{{task_state::pending, 1}});
+  // And updates apply to it afterwards as before.
+  auto run = task_update::of(again);
+  run.state = task_state::running;
+  ok(f.st->apply({.task_updates = {run}}));
+  run.apply_to(again);
+  CHECK(get(f.st->task("t1")) == again);
+}
+
 TEST_CASE_TEMPLATE("an invalid task update is refused with the field named",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;

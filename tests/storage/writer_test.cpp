@@ -42,17 +42,21 @@ int64_t row_writes(const temp_dir& dir, const char* op) {
   return n;
 }
 
-/// A migrated file whose triggers log every row write to `tasks`.
+/// A migrated file whose triggers log every row write of a task: a put
+/// inserts ('insert') or rewrites ('update') its task_base row, a state
+/// change writes a task_states row ('state').
 void add_write_counters(const temp_dir& dir) {
   open_file(dir).reset();
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(dir.file("rxon.db").c_str(), &db) == SQLITE_OK);
   CHECK(sqlite3_exec(db,
                      "CREATE TABLE row_writes(op TEXT);"
-                     "CREATE TRIGGER count_inserts AFTER INSERT ON tasks "
+                     "CREATE TRIGGER count_inserts AFTER INSERT ON task_base "
                      "BEGIN INSERT INTO row_writes VALUES ('insert'); END;"
-                     "CREATE TRIGGER count_updates AFTER UPDATE ON tasks "
-                     "BEGIN INSERT INTO row_writes VALUES ('update'); END;",
+                     "CREATE TRIGGER count_updates AFTER UPDATE ON task_base "
+                     "BEGIN INSERT INTO row_writes VALUES ('update'); END;"
+                     "CREATE TRIGGER count_states AFTER INSERT ON task_states "
+                     "BEGIN INSERT INTO row_writes VALUES ('state'); END;",
                      nullptr, nullptr, nullptr)
         == SQLITE_OK);
   sqlite3_close(db);
@@ -309,6 +313,7 @@ TEST_CASE("a task put and updated within one group is written once") {
   CHECK(w.commits() == 1);
   CHECK(row_writes(dir, "insert") == 2);
   CHECK(row_writes(dir, "update") == 0);
+  CHECK(row_writes(dir, "state") == 0);
   // An update of a task put in an earlier group still applies.
   auto running = task_update::of(t2);
   running.state = task_state::running;
@@ -316,7 +321,8 @@ TEST_CASE("a task put and updated within one group is written once") {
   w.submit({.task_updates = {running}});
   w.flush();
   CHECK(w.commits() == 2);
-  CHECK(row_writes(dir, "update") == 1);
+  CHECK(row_writes(dir, "state") == 1);
+  CHECK(row_writes(dir, "update") == 0);
   done.apply_to(t1);
   running.apply_to(t2);
   w.read([&](store& st) {
