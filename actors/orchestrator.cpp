@@ -2,6 +2,7 @@
 
 #include "actors/dispatcher_actor.hpp"
 #include "actors/messages.hpp"
+#include "actors/thread_policy.hpp"
 #include "protocol/codec.hpp"
 #include "storage/writer.hpp"
 
@@ -43,6 +44,14 @@ struct orchestrator::impl {
 };
 
 namespace {
+
+/// Every thread CAF starts (scheduler workers, its clock) runs under
+/// SCHED_BATCH.
+struct batch_thread_hook final : caf::thread_hook {
+  void init(caf::actor_system&) override {}
+  void thread_started() override { use_batch_scheduling(); }
+  void thread_terminates() override {}
+};
 
 struct recovered_state {
   std::vector<std::pair<storage::job_record, std::vector<storage::task_record>>>
@@ -116,11 +125,16 @@ orchestrator::start(orchestrator_options opts) {
   recovered_state recovered;
   std::size_t recovered_tasks = 0;
   if (!opts.db_path.empty()) {
-    auto store = storage::open_sqlite_store({opts.db_path, opts.synchronous});
+    std::function<void()> thread_init;
+    if (opts.batch_scheduling)
+      thread_init = [] { use_batch_scheduling(); };
+    auto store = storage::open_sqlite_store(
+        {opts.db_path, opts.synchronous, thread_init});
     if (!store)
       return std::move(store).error();
     storage::writer_options wopts;
     wopts.max_delay = opts.commit_delay;
+    wopts.thread_init = thread_init;
     p->writer = std::make_unique<storage::writer>(std::move(*store), wopts);
     auto loaded = load(*p->writer);
     if (!loaded)
@@ -142,6 +156,8 @@ orchestrator::start(orchestrator_options opts) {
         opts.observer(std::move(n));
   }
   p->cfg.set("scheduler.max-threads", opts.scheduler_threads);
+  if (opts.batch_scheduling && !opts.deterministic)
+    p->cfg.add_thread_hook<batch_thread_hook>();
   // What holon actors and their supervisors exchange can cross a network
   // link (a subtree on another node): give it type names.
   p->cfg.add_message_type<spawn_child_msg>("rxon.spawn_child");

@@ -32,6 +32,10 @@ struct orchestrator_options {
   std::function<int64_t()> clock;
   uint64_t seed = 0; ///< 0: random ids seeded from the OS
   std::size_t scheduler_threads = 1;
+  /// The actor scheduler's threads and the storage threads run under
+  /// SCHED_BATCH (see thread_policy.hpp): their wake-ups do not preempt
+  /// the listener's io threads. bench http, 32 connections: see README.
+  bool batch_scheduling = true;
   /// Runs the actors on CAF's single-threaded testing scheduler with a
   /// manual clock: nothing happens until run_until_idle / advance_to are
   /// called, and `clock` then reads the simulated time (starting at

@@ -17,7 +17,9 @@
 // submitted in jobs of 1000 at once, and one worker loop per active holon
 // (min(N, 2048)) polls, posts the result and waits for its commit before
 // polling again (a single-slot worker). tasks_per_s = results committed / wall
-// time; p50/p99 = poll to result commit per task.
+// time; p50/p99 = poll to result commit per task. --no-batch-scheduling
+// runs the actor and storage threads under the default policy instead of
+// SCHED_BATCH (orchestrator_options::batch_scheduling).
 //
 // Both modes report cpu_us_per_task: the CPU time of every thread of the
 // process over the timed phase, per task. It is the figure to compare
@@ -179,7 +181,7 @@ report run_memory(int holons, int tasks) {
   return out;
 }
 
-report run_durable(int holons, int tasks) {
+report run_durable(int holons, int tasks, bool batch_scheduling) {
   auto dir = std::filesystem::temp_directory_path()
              / ("rxon-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
@@ -189,6 +191,7 @@ report run_durable(int holons, int tasks) {
   opts.holon_ttl_ms = 3'600'000;
   opts.dispatch.retain_terminal = 10'000;
   opts.dispatch.max_tasks_per_job = 1'000'000;
+  opts.batch_scheduling = batch_scheduling;
   auto started = orchestrator::start(opts);
   report out;
   out.holons = holons;
@@ -325,6 +328,7 @@ int run_dispatch(const std::vector<std::string>& args) {
   int holons = 1000;
   int tasks = 100'000;
   bool durable = false;
+  bool batch_scheduling = true;
   bool as_json = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--holons" && i + 1 < args.size())
@@ -333,11 +337,13 @@ int run_dispatch(const std::vector<std::string>& args) {
       tasks = std::stoi(args[++i]);
     else if (args[i] == "--durable")
       durable = true;
+    else if (args[i] == "--no-batch-scheduling")
+      batch_scheduling = false;
     else if (args[i] == "--json")
       as_json = true;
     else {
       std::fprintf(stderr, "usage: rxon bench dispatch --holons N --tasks M "
-                           "[--durable] [--json]\n");
+                           "[--durable [--no-batch-scheduling]] [--json]\n");
       return 2;
     }
   }
@@ -345,7 +351,8 @@ int run_dispatch(const std::vector<std::string>& args) {
     std::fprintf(stderr, "rxon bench dispatch: --holons must be >= 1\n");
     return 2;
   }
-  auto r = durable ? run_durable(holons, tasks) : run_memory(holons, tasks);
+  auto r = durable ? run_durable(holons, tasks, batch_scheduling)
+                   : run_memory(holons, tasks);
   print_report(r, as_json);
   return r.error.empty() ? 0 : 1;
 }

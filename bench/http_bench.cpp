@@ -40,6 +40,7 @@ struct http_options {
   double seconds = 5;
   long tasks = 0; ///< 0: enough for 40k tasks/s (a dry queue ends the run)
   std::size_t io_threads = 1;
+  bool batch_scheduling = true; ///< orchestrator_options::batch_scheduling
   bool as_json = false;
 };
 
@@ -143,6 +144,7 @@ std::string measure_runtime(const http_options& o, figures& out) {
   actors::orchestrator_options oo;
   oo.db_path = (dir / "bench.db").string();
   oo.synchronous = storage::sync_mode::normal;
+  oo.batch_scheduling = o.batch_scheduling;
   auto orch = actors::orchestrator::start(std::move(oo));
   if (!orch)
     return "orchestrator: " + orch.error().message;
@@ -194,11 +196,14 @@ int run_http(const std::vector<std::string>& args) {
       o.tasks = std::atol(args[++i].c_str());
     else if (a == "--io-threads" && has_value)
       o.io_threads = static_cast<std::size_t>(std::atoi(args[++i].c_str()));
+    else if (a == "--no-batch-scheduling")
+      o.batch_scheduling = false;
     else if (a == "--json")
       o.as_json = true;
     else {
       std::fprintf(stderr, "usage: rxon bench http --connections C --seconds S "
-                           "[--tasks N] [--io-threads T] [--json]\n");
+                           "[--tasks N] [--io-threads T] "
+                           "[--no-batch-scheduling] [--json]\n");
       return 2;
     }
   }
@@ -242,14 +247,14 @@ int run_http(const std::vector<std::string>& args) {
         "\"ceiling_p50_us\":%.1f,\"ceiling_p99_us\":%.1f,"
         "\"ratio\":%.3f,\"cpu_s\":%.2f,\"ceiling_cpu_s\":%.2f,"
         "\"errors\":%llu,\"exhausted\":%s,"
-        "\"transport_requests_per_s\":%.1f,"
+        "\"transport_requests_per_s\":%.1f,\"batch_scheduling\":%s,"
         "\"loadavg_before\":\"%s\"}\n",
         o.connections, rt.load.seconds, rt.tasks_per_s, rt.p50_us, rt.p99_us,
         ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us, ratio, rt.cpu_s,
         ceiling.cpu_s,
         static_cast<unsigned long long>(rt.load.errors + ceiling.load.errors),
         rt.load.exhausted ? "true" : "false", tr.requests_per_second,
-        load_before.c_str());
+        o.batch_scheduling ? "true" : "false", load_before.c_str());
   } else {
     std::printf("rxon bench http: %d connections, %.1f s each, load average "
                 "before %s\n",

@@ -222,6 +222,11 @@ const std::vector<option>& options() {
               &c::io_threads),
       int_opt("scheduler-threads", "RXON_SCHEDULER_THREADS",
               "actor scheduler threads", &c::scheduler_threads),
+      bool_opt("batch-scheduling", "RXON_BATCH_SCHEDULING",
+               "actor and storage threads under SCHED_BATCH (Linux), so "
+               "their wake-ups do not preempt the io threads; "
+               "--batch-scheduling=false turns it off",
+               &c::batch_scheduling),
       int_opt("max-body-bytes", "RXON_MAX_BODY_BYTES",
               "largest request body (413 beyond)", &c::max_body_bytes),
       int_opt("read-timeout-ms", "RXON_READ_TIMEOUT_MS",

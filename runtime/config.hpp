@@ -51,6 +51,7 @@ struct serve_config {
   int64_t retry_max_ms = 30'000;
   double reputation_floor = 0.3;
   std::size_t scheduler_threads = 1;
+  bool batch_scheduling = true; ///< actor and storage threads: SCHED_BATCH
 
   // -- stacking: this orchestrator as a holon of a parent ---------------------
   std::string uplink;       ///< parent URL (http/https); empty: none

@@ -144,6 +144,7 @@ actors::orchestrator_options orchestrator_options_of(const serve_config& cfg) {
   o.dispatch.reputation_floor = cfg.reputation_floor;
   o.holon_ttl_ms = cfg.holon_ttl_ms;
   o.scheduler_threads = cfg.scheduler_threads;
+  o.batch_scheduling = cfg.batch_scheduling;
   return o;
 }
 

@@ -241,7 +241,9 @@ status sqlite_store::open(const sqlite_options& opts) {
     stmts_[i] = std::move(*s);
   }
   if (opts.path != ":memory:" && !opts.path.empty()) {
-    auto c = sqlite::wal_checkpointer::start(opts.path);
+    auto c = sqlite::wal_checkpointer::start(
+        opts.path, sqlite::wal_checkpointer::default_threshold,
+        opts.thread_init);
     if (!c)
       return std::move(c).error();
     checkpointer_ = std::move(*c);

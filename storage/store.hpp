@@ -3,6 +3,7 @@
 #include "protocol/error.hpp"
 #include "storage/records.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,9 @@ enum class sync_mode { normal, full };
 struct sqlite_options {
   std::string path; ///< file path, or ":memory:"
   sync_mode synchronous = sync_mode::normal;
+  /// Runs first on each thread the store starts (its WAL checkpointer),
+  /// e.g. to set that thread's scheduling policy.
+  std::function<void()> thread_init{};
 };
 
 /// SQLite (WAL) store; migrates the schema on open.

@@ -13,7 +13,8 @@ constexpr int backlog_limit = 4;
 } // namespace
 
 result<std::unique_ptr<wal_checkpointer>>
-wal_checkpointer::start(const std::string& path, int threshold) {
+wal_checkpointer::start(const std::string& path, int threshold,
+                        std::function<void()> thread_init) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(
       path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -29,12 +30,17 @@ wal_checkpointer::start(const std::string& path, int threshold) {
       !st)
     return std::move(st).error();
   return std::unique_ptr<wal_checkpointer>{
-      new wal_checkpointer(db.release(), threshold)};
+      new wal_checkpointer(db.release(), threshold, std::move(thread_init))};
 }
 
-wal_checkpointer::wal_checkpointer(sqlite3* own, int threshold)
-    : own_(own), threshold_(threshold > 0 ? threshold : 4000) {
-  thread_ = std::thread([this] { run(); });
+wal_checkpointer::wal_checkpointer(sqlite3* own, int threshold,
+                                   std::function<void()> thread_init)
+    : own_(own), threshold_(threshold > 0 ? threshold : default_threshold) {
+  thread_ = std::thread([this, init = std::move(thread_init)] {
+    if (init)
+      init();
+    run();
+  });
 }
 
 wal_checkpointer::~wal_checkpointer() {

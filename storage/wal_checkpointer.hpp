@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -21,10 +22,16 @@ namespace rxon::storage::sqlite {
 
 class wal_checkpointer {
 public:
+  /// Frames per checkpoint: a page that many commits rewrite is copied
+  /// once per pass, so fewer, larger passes copy less.
+  static constexpr int default_threshold = 4000;
+
   /// Opens its own connection to `path` and starts its thread.
   /// `threshold`: WAL frames (pages) that start a checkpoint.
+  /// `thread_init` (optional) runs first on the thread.
   static result<std::unique_ptr<wal_checkpointer>>
-  start(const std::string& path, int threshold = 4000);
+  start(const std::string& path, int threshold = default_threshold,
+        std::function<void()> thread_init = {});
 
   /// Unhooks from the writer connection, stops the thread, closes.
   ~wal_checkpointer();
@@ -43,7 +50,8 @@ public:
   }
 
 private:
-  wal_checkpointer(sqlite3* own, int threshold);
+  wal_checkpointer(sqlite3* own, int threshold,
+                   std::function<void()> thread_init);
   static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
   void run();
 

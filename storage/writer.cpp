@@ -144,7 +144,11 @@ struct writer::impl {
       : store_(std::move(st)), opts_(opts) {
     if (opts_.max_changes == 0)
       opts_.max_changes = 1;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+      if (opts_.thread_init)
+        opts_.thread_init();
+      run();
+    });
   }
 
   void push(item it) {

@@ -17,6 +17,8 @@ namespace rxon::storage {
 struct writer_options {
   std::chrono::microseconds max_delay{2000};
   std::size_t max_changes = 4096;
+  /// Runs first on the writer thread, e.g. to set its scheduling policy.
+  std::function<void()> thread_init{};
 };
 
 class writer {

@@ -1,15 +1,19 @@
 // The orchestrator runtime through its API: real actors, real SQLite files.
 
 #include "actors/orchestrator.hpp"
+#include "actors/thread_policy.hpp"
 #include "storage/store.hpp"
 #include "support.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 using namespace rxon;
@@ -333,4 +337,56 @@ TEST_CASE("a task view shows only what is already committed") {
   REQUIRE(rec);
   REQUIRE(rec->has_value());
   CHECK((*rec)->state == storage::task_state::success);
+}
+
+namespace {
+
+/// Scheduling policy of each thread of this process, from
+/// /proc/self/task/*/stat (field 41, after the parenthesised name).
+std::vector<int> thread_policies() {
+  std::vector<int> out;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in{t.path() / "stat"};
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos)
+      continue;
+    std::istringstream rest{line.substr(close + 2)};
+    std::string field;
+    for (int i = 3; i <= 41 && rest >> field; ++i)
+      if (i == 41)
+        out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+int count_batch(const std::vector<int>& policies) {
+  return static_cast<int>(std::count(policies.begin(), policies.end(), 3));
+}
+
+} // namespace
+
+TEST_CASE("the actor and storage threads run under SCHED_BATCH, unless "
+          "turned off") {
+  temp_dir dir;
+  auto before = count_batch(thread_policies());
+  {
+    orchestrator_options opts;
+    opts.db_path = dir.file("rxon.db");
+    auto o = start(opts);
+    register_holon(*o, holon_reg("w1", {"echo"}));
+    o->flush();
+    // The writer, the WAL checkpointer, CAF's scheduler worker and clock.
+    CHECK(count_batch(thread_policies()) >= before + 4);
+    // The caller's thread is left alone.
+    CHECK_FALSE(runs_batch_scheduling());
+  }
+  orchestrator_options opts;
+  opts.db_path = dir.file("rxon.db");
+  opts.batch_scheduling = false;
+  auto o = start(opts);
+  register_holon(*o, holon_reg("w1", {"echo"}));
+  o->flush();
+  CHECK(count_batch(thread_policies()) == before);
 }

@@ -79,7 +79,7 @@ TEST_CASE("a reopened SQLite file keeps everything") {
   b.holons = {make_holon("holon-a")};
   b.events = {make_event("t1", "task_created")};
   for (auto mode : {sync_mode::full, sync_mode::normal}) {
-    auto st = get(open_sqlite_store({path, mode}));
+    auto st = get(open_sqlite_store({.path = path, .synchronous = mode}));
     if (mode == sync_mode::full)
       REQUIRE(st->apply(b).has_value());
     // Second round: everything is still there after the reopen.

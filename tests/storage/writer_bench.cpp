@@ -43,7 +43,8 @@ task_record bench_task(int i) {
 /// committed; null (after a message) when the file cannot be opened.
 std::unique_ptr<writer> open_writer(temp_dir& dir, int n,
                                     sync_mode mode = sync_mode::normal) {
-  auto st = open_sqlite_store({dir.file("bench.db"), mode});
+  auto st
+      = open_sqlite_store({.path = dir.file("bench.db"), .synchronous = mode});
   if (!st) {
     std::fprintf(stderr, "%s\n", st.error().message.c_str());
     return nullptr;
