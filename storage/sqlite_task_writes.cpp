@@ -77,15 +77,14 @@ error naming(const std::string& task_id, const error& e) {
 
 status task_writes::prepare(sqlite3* db) {
   db_ = db;
-  for (auto [ptr, sql] : {std::pair{&put_one_, put_sql(1)},
-                          std::pair{&put_chunk_, put_sql(chunk)},
-                          std::pair{&update_one_, update_sql(1)},
-                          std::pair{&update_chunk_, update_sql(chunk)}}) {
-    auto s = sqlite::prepare(db, sql);
-    if (!s)
-      return std::move(s).error();
-    *ptr = std::move(*s);
-  }
+  for (std::size_t k = 0; k < sizes.size(); ++k)
+    for (auto [ptr, sql] : {std::pair{&puts_[k], put_sql(sizes[k])},
+                            std::pair{&updates_[k], update_sql(sizes[k])}}) {
+      auto st = sqlite::prepare(db, sql);
+      if (!st)
+        return std::move(st).error();
+      *ptr = std::move(*st);
+    }
   return {};
 }
 
@@ -135,7 +134,7 @@ void task_writes::bind_update(sqlite3_stmt* s, int base, const task_update& u,
 }
 
 status task_writes::put_one(const task_record& t) {
-  auto* s = put_one_.get();
+  auto* s = puts_.back().get();
   bind_put(s, 0, t, bufs_.data());
   reset_guard guard{s};
   if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
@@ -144,7 +143,7 @@ status task_writes::put_one(const task_record& t) {
 }
 
 status task_writes::update_one(const task_update& u) {
-  auto* s = update_one_.get();
+  auto* s = updates_.back().get();
   bind_update(s, 0, u, bufs_.data());
   reset_guard guard{s};
   if (int rc = sqlite3_step(s); rc != SQLITE_DONE) {
@@ -156,55 +155,48 @@ status task_writes::update_one(const task_update& u) {
   return {};
 }
 
-status task_writes::put(const std::vector<task_record>& tasks) {
+template <class Rec, class Bind, class One>
+status task_writes::write(const std::vector<Rec>& rows,
+                          std::array<stmt_ptr, sizes.size()>& stmts, int params,
+                          std::size_t bufs_per_row, Bind bind, One one,
+                          const char* what) {
   std::size_t i = 0;
-  auto* s = put_chunk_.get();
-  for (; i + chunk <= tasks.size(); i += chunk) {
-    for (std::size_t r = 0; r < chunk; ++r)
-      bind_put(s, static_cast<int>(r) * put_params, tasks[i + r],
-               &bufs_[r * 5]);
-    reset_guard guard{s};
-    if (int rc = sqlite3_step(s); rc != SQLITE_DONE) {
-      auto err = fail(db_, "upsert tasks", rc);
+  for (std::size_t k = 0; k + 1 < sizes.size(); ++k) {
+    const auto n = sizes[k];
+    auto* s = stmts[k].get();
+    for (; i + n <= rows.size(); i += n) {
+      for (std::size_t r = 0; r < n; ++r)
+        (this->*bind)(s, static_cast<int>(r) * params, rows[i + r],
+                      &bufs_[r * bufs_per_row]);
+      int rc = SQLITE_OK;
+      {
+        reset_guard guard{s};
+        rc = sqlite3_step(s);
+      }
+      if (rc == SQLITE_DONE)
+        continue;
       // The failed statement changed nothing; redo its rows one by one
       // to name the task at fault (the transaction is rolled back anyway).
-      for (std::size_t r = 0; r < chunk; ++r)
-        if (auto st = put_one(tasks[i + r]); !st)
+      for (std::size_t r = 0; r < n; ++r)
+        if (auto st = (this->*one)(rows[i + r]); !st)
           return st;
-      return err;
+      return fail(db_, what, rc);
     }
   }
-  for (; i < tasks.size(); ++i)
-    if (auto st = put_one(tasks[i]); !st)
+  for (; i < rows.size(); ++i)
+    if (auto st = (this->*one)(rows[i]); !st)
       return st;
   return {};
 }
 
+status task_writes::put(const std::vector<task_record>& tasks) {
+  return write(tasks, puts_, put_params, 5, &task_writes::bind_put,
+               &task_writes::put_one, "upsert tasks");
+}
+
 status task_writes::update(const std::vector<task_update>& updates) {
-  std::size_t i = 0;
-  auto* s = update_chunk_.get();
-  for (; i + chunk <= updates.size(); i += chunk) {
-    for (std::size_t r = 0; r < chunk; ++r)
-      bind_update(s, static_cast<int>(r) * update_params, updates[i + r],
-                  &bufs_[r * 2]);
-    int rc = SQLITE_OK;
-    {
-      reset_guard guard{s};
-      rc = sqlite3_step(s);
-    }
-    if (rc == SQLITE_DONE)
-      continue;
-    // The failed statement changed nothing; redo its rows one by one to
-    // name the task at fault (the transaction is rolled back anyway).
-    for (std::size_t r = 0; r < chunk; ++r)
-      if (auto st = update_one(updates[i + r]); !st)
-        return st;
-    return fail(db_, "update tasks", rc);
-  }
-  for (; i < updates.size(); ++i)
-    if (auto st = update_one(updates[i]); !st)
-      return st;
-  return {};
+  return write(updates, updates_, update_params, 2, &task_writes::bind_update,
+               &task_writes::update_one, "update tasks");
 }
 
 } // namespace rxon::storage::sqlite

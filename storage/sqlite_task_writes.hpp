@@ -16,9 +16,13 @@ namespace rxon::storage::sqlite {
 
 class task_writes {
 public:
-  /// Rows per multi-row statement (at most 64 * 20 = 1280 parameters, well
-  /// below SQLite's limit of 32766).
-  static constexpr std::size_t chunk = 64;
+  /// Rows per multi-row statement, largest first: a batch goes out in the
+  /// largest statements that fit, then smaller ones (a group of 30 updates
+  /// is 16 + 4 + 4 + 4 + 1 + 1 rows, 6 statements instead of 30). Each
+  /// statement opens its cursors once. At most 64 * 20 = 1280 parameters,
+  /// well below SQLite's limit of 32766.
+  static constexpr std::array<std::size_t, 4> sizes = {64, 16, 4, 1};
+  static constexpr std::size_t chunk = sizes.front();
 
   /// Prepares the statements on `db`, which must outlive this object.
   status prepare(sqlite3* db);
@@ -38,12 +42,16 @@ private:
                    std::string* bufs);
   status put_one(const task_record& t);
   status update_one(const task_update& u);
+  /// Binds rows with `bind` into the statements of `stmts` (one per entry
+  /// of `sizes`); a failed statement is redone row by row with `one`.
+  template <class Rec, class Bind, class One>
+  status write(const std::vector<Rec>& rows,
+               std::array<stmt_ptr, sizes.size()>& stmts, int params,
+               std::size_t bufs_per_row, Bind bind, One one, const char* what);
 
   sqlite3* db_ = nullptr;
-  stmt_ptr put_one_;
-  stmt_ptr put_chunk_;
-  stmt_ptr update_one_;
-  stmt_ptr update_chunk_;
+  std::array<stmt_ptr, sizes.size()> puts_;    ///< one per entry of sizes
+  std::array<stmt_ptr, sizes.size()> updates_; ///< one per entry of sizes
   /// JSON text bound with SQLITE_STATIC: kept until the statement ran.
   std::array<std::string, chunk * 5> bufs_;
 };

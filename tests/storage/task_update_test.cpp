@@ -140,6 +140,24 @@ TEST_CASE_TEMPLATE(
   CHECK_MESSAGE(st.error().message.find("'t7'") != std::string::npos,
                 st.error().message);
   CHECK(get(f.st->task_counts()) == counts);
+  // 30 updates go as 16 + 4 + 4 + 4 + 1 + 1 rows: one not stored in a
+  // 4-row statement fails the batch the same way.
+  change_batch small;
+  for (int i = 0; i < 30; ++i)
+    small.task_updates.push_back(update(1000 + i, task_state::success, "h"));
+  small.task_updates[21] = update(8, task_state::success, "h");
+  st = f.st->apply(small);
+  REQUIRE_FALSE(st);
+  CHECK(st.error().code == errc::conflict);
+  CHECK_MESSAGE(st.error().message.find("'t8'") != std::string::npos,
+                st.error().message);
+  CHECK(get(f.st->task_counts()) == counts);
+  // And the same 30 without it apply, the last of t1001's two winning.
+  small.task_updates[21] = update(1001, task_state::failure, "h-last");
+  ok(f.st->apply(small));
+  CHECK(get(f.st->task("t1001"))->holon_id == "h-last");
+  CHECK(get(f.st->task("t1029"))->state == task_state::success);
+  CHECK(get(f.st->task("t1030"))->state == task_state::running);
 }
 
 TEST_CASE_TEMPLATE("unfinished tasks follow updates in any order", Kind,
