@@ -67,8 +67,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
                   ts.max_cost};
     auto known = profiles_.find(r);
     t->cls = known ? *known : profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size())
-      queues_.resize(t->cls + 1);
+    add_class(t->cls);
     // Encoded once per class; the class holds them for its tasks.
     auto& cj = queues_[t->cls];
     if (!cj.encoded) {

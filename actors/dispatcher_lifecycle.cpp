@@ -429,8 +429,7 @@ void dispatcher_state::restore(const storage::job_record& job,
         r.skill = std::move(*sk);
     r.max_cost = t->rec.max_cost;
     t->cls = profiles_.intern(std::move(r));
-    if (t->cls >= queues_.size())
-      queues_.resize(t->cls + 1);
+    add_class(t->cls);
     if (auto& q = queues_[t->cls]; !q.encoded) {
       q.requirements_json = std::move(t->rec.requirements);
       q.skill_json = std::move(t->rec.skill);

@@ -25,13 +25,21 @@ dispatcher_state::~dispatcher_state() = default;
 
 // -- pending heap -------------------------------------------------------------
 
+void dispatcher_state::add_class(class_id c) {
+  if (c >= queues_.size()) {
+    queues_.resize(c + 1);
+    heads_.resize(c + 1, no_head);
+  }
+}
+
 void dispatcher_state::dequeue(task_entry& t) {
   auto& q = queues_[t.cls].pending;
   t.queued = false;
-  const auto& k = q.top_key();
+  const auto& k = heads_[t.cls];
   if (k.seq == t.seq && k.gen == t.queue_gen) {
     ++t.queue_gen;
     q.pop(true); // taken from the head: the common case
+    refresh_head(t.cls);
     return;
   }
   ++t.queue_gen;
@@ -42,6 +50,7 @@ void dispatcher_state::dequeue(task_entry& t) {
       auto* e = tasks_.find(key.seq);
       return e && e->queued && e->queue_gen == key.gen;
     });
+  refresh_head(t.cls);
 }
 
 // -- holons -------------------------------------------------------------------
@@ -125,6 +134,7 @@ void dispatcher_state::enqueue(task_entry& t, int64_t now, effects& fx) {
   if (try_push(t, now, fx))
     return;
   queues_[t.cls].pending.insert({-t.rec.priority, t.seq, t.queue_gen});
+  refresh_head(t.cls);
   t.queued = true;
 }
 
@@ -272,10 +282,9 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
       bool hot = (req.hot_skills && contains(*req.hot_skills, slot.name))
                  || (!h.hot.empty() && contains(h.hot, slot.name));
       for (auto c : slot.classes) {
-        const auto& q = queues_[c].pending;
-        if (q.empty())
+        const auto& k = heads_[c];
+        if (k.seq == no_head.seq)
           continue;
-        const auto& k = q.top_key();
         if (best && !(hot && !best_hot) && !(hot == best_hot && k < *best))
           continue;
         if (!ruled_out.empty()
@@ -294,6 +303,7 @@ dispatcher_state::best_task_for(holon_entry& h, const poll_request& req,
     auto* t = tasks_.find(best->seq);
     if (!t || !t->queued || t->queue_gen != best->gen) {
       q.pop(false); // stale key
+      refresh_head(best_cls);
       continue;
     }
     if (t->rec.deadline_ms && *t->rec.deadline_ms <= now) {

@@ -221,6 +221,12 @@ private:
   /// Takes a queued task out of its class's queue.
   void dequeue(task_entry& t);
   void make_pending(task_entry& t, int64_t now, effects& fx);
+  /// Makes room for class `c` in queues_ and heads_.
+  void add_class(class_id c);
+  void refresh_head(class_id c) noexcept {
+    const auto& q = queues_[c].pending;
+    heads_[c] = q.empty() ? no_head : q.top_key();
+  }
   bool try_push(task_entry& t, int64_t now, effects& fx);
   void deliver(task_entry& t, parked_poll& p, int64_t now, effects& fx);
   void deliver_to(task_entry& t, holon_entry& h, poll_id id, int64_t now,
@@ -268,6 +274,12 @@ private:
   id_index<holon_entry> holons_;
 
   std::vector<class_queue> queues_; ///< by class_id
+  /// Each class's top key (or `no_head` when it has no queued task), by
+  /// class_id: a dense copy, so a poll comparing the heads of all its
+  /// classes reads one small array, not each class's heap (a cache miss
+  /// apiece). Refreshed by refresh_head after every change of a heap.
+  std::vector<queue_key> heads_;
+  static constexpr queue_key no_head{0, UINT64_MAX, 0};
 
   std::unordered_map<poll_id, std::unique_ptr<parked_poll>> parked_;
   /// skill -> profile -> parked polls (FIFO; stale ids skipped lazily)
