@@ -58,8 +58,8 @@ struct task_record {
 };
 
 /// The part of a stored task that changes after submission. Applying it
-/// rewrites those columns only (a narrow UPDATE: the params, requirements
-/// and skill JSON are neither re-sent nor re-encoded). The task must be
+/// rewrites those columns only (SQLite: a narrow task_states row; the
+/// params, requirements and skill JSON are neither re-sent nor re-encoded). The task must be
 /// stored already, or be put earlier in the same batch.
 struct task_update {
   std::string task_id;
