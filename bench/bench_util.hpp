@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <dirent.h>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -31,6 +34,8 @@ struct report {
   /// CPU time of the whole process over the timed phase, per task: unlike
   /// tasks_per_s it hardly moves when the shared machine is noisy.
   double cpu_us_per_task = 0;
+  /// The same split by thread name, as a JSON object (see thread_cpu_json).
+  std::string thread_us_per_task;
   std::string error;
 };
 
@@ -42,6 +47,78 @@ inline double cpu_seconds() {
     return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
   };
   return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+/// CPU seconds (user + system) of each live thread of this process, by
+/// thread id, with its name: which thread limits a benchmark (the actor
+/// scheduler, the storage writer, an io thread or the load) is what to
+/// optimise next.
+struct thread_cpu_sample {
+  std::string name;
+  double seconds = 0;
+};
+inline std::map<long, thread_cpu_sample> thread_cpu_seconds() {
+  std::map<long, thread_cpu_sample> out;
+  const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  DIR* dir = ::opendir("/proc/self/task");
+  if (!dir)
+    return out;
+  while (auto* e = ::readdir(dir)) {
+    if (e->d_name[0] == '.')
+      continue;
+    std::ifstream in{std::string{"/proc/self/task/"} + e->d_name + "/stat"};
+    std::string line;
+    if (!std::getline(in, line))
+      continue;
+    // "tid (name) state ppid ..." with utime and stime the 14th and 15th
+    // fields; the name may hold spaces, so fields count from the last ')'.
+    auto open = line.find('(');
+    auto close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos)
+      continue;
+    std::istringstream rest{line.substr(close + 2)};
+    std::string field;
+    double utime = 0;
+    double stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14)
+        utime = std::atof(field.c_str());
+      if (i == 15)
+        stime = std::atof(field.c_str());
+    }
+    out[std::atol(e->d_name)]
+        = {line.substr(open + 1, close - open - 1), (utime + stime) / tick};
+  }
+  ::closedir(dir);
+  return out;
+}
+
+/// `{"name":us,...}`: CPU microseconds per task of each thread name between
+/// two samples (threads sharing a name summed; under 0.05 us left out).
+inline std::string thread_cpu_json(const std::map<long, thread_cpu_sample>& a,
+                                   const std::map<long, thread_cpu_sample>& b,
+                                   double tasks) {
+  std::map<std::string, double> by_name;
+  for (const auto& [tid, s] : b) {
+    auto before = a.find(tid);
+    by_name[s.name]
+        += s.seconds - (before == a.end() ? 0 : before->second.seconds);
+  }
+  std::string out = "{";
+  char buf[128];
+  for (const auto& [name, secs] : by_name) {
+    auto us = tasks > 0 ? secs * 1e6 / tasks : 0;
+    if (us < 0.05)
+      continue;
+    auto key = name;
+    for (auto& c : key)
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+        c = '_';
+    std::snprintf(buf, sizeof buf, "%s\"%s\":%.2f", out.size() > 1 ? "," : "",
+                  key.c_str(), us);
+    out += buf;
+  }
+  return out + "}";
 }
 
 /// Resident set size of this process, from /proc/self/statm.
@@ -85,12 +162,13 @@ inline void print_report(const report& r, bool as_json) {
         "\"bytes_per_holon\":%.1f,\"rss_growth_bytes\":%lld,"
         "\"dispatched\":%lld,"
         "\"polls\":%lld,\"commits\":%lld,\"cpu_us_per_task\":%.2f,"
-        "\"timed\":\"%s\"%s%s%s}\n",
+        "\"thread_us_per_task\":%s,\"timed\":\"%s\"%s%s%s}\n",
         r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
         r.p50_us, r.p99_us, r.bytes_per_holon,
         static_cast<long long>(r.rss_growth_bytes),
         static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
         static_cast<long long>(r.commits), r.cpu_us_per_task,
+        r.thread_us_per_task.empty() ? "{}" : r.thread_us_per_task.c_str(),
         r.durable ? "submit+poll+result+commit per task"
                   : "poll (best_task_for+deliver) per task",
         r.error.empty() ? "" : ",\"error\":\"",
@@ -107,6 +185,9 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  latency p99      %.2f us\n", r.p99_us);
   std::printf("  CPU per task     %.2f us (all threads, timed phase)\n",
               r.cpu_us_per_task);
+  if (!r.thread_us_per_task.empty())
+    std::printf("  per thread       %s (us per task)\n",
+                r.thread_us_per_task.c_str());
   std::printf("  bytes per holon  %.0f (marginal; all registrations: %lld "
               "bytes)\n",
               r.bytes_per_holon, static_cast<long long>(r.rss_growth_bytes));

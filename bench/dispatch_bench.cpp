@@ -148,6 +148,7 @@ report run_memory(int holons, int tasks) {
   int64_t hits = 0;
   const int64_t max_polls = 4 * static_cast<int64_t>(tasks) + holons;
   auto cpu0 = cpu_seconds();
+  auto threads0 = thread_cpu_seconds();
   auto t0 = clock_type::now();
   for (int64_t k = 0; hits < tasks && k < max_polls; ++k) {
     fx.answers.clear();
@@ -164,6 +165,7 @@ report run_memory(int holons, int tasks) {
   }
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   auto cpu = cpu_seconds() - cpu0;
+  auto threads1 = thread_cpu_seconds();
   report out;
   out.holons = holons;
   out.tasks = tasks;
@@ -174,6 +176,8 @@ report run_memory(int holons, int tasks) {
   out.cpu_us_per_task = out.dispatched > 0
                             ? cpu * 1e6 / static_cast<double>(out.dispatched)
                             : 0;
+  out.thread_us_per_task = thread_cpu_json(threads0, threads1,
+                                           static_cast<double>(out.dispatched));
   fill_percentiles(out, lat);
   fill_memory(out, holons, rss_before, rss_half, rss_after);
   if (out.dispatched < tasks)
@@ -243,6 +247,7 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
   std::vector<double> lat;
   lat.reserve(static_cast<size_t>(tasks));
   auto cpu0 = cpu_seconds();
+  auto threads0 = thread_cpu_seconds();
   auto t0 = clock_type::now();
   // Submit in jobs of 1000 tasks; each is acknowledged after its commit.
   for (int sent = 0; sent < tasks;) {
@@ -309,8 +314,11 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
     out.error = "timed out";
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   out.tasks_per_s = finished.load() / secs;
-  if (finished.load() > 0)
+  if (finished.load() > 0) {
     out.cpu_us_per_task = (cpu_seconds() - cpu0) * 1e6 / finished.load();
+    out.thread_us_per_task
+        = thread_cpu_json(threads0, thread_cpu_seconds(), finished.load());
+  }
   out.commits = static_cast<int64_t>(o.commits());
   {
     std::lock_guard<std::mutex> g{lat_mtx};

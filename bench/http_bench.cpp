@@ -105,6 +105,7 @@ struct figures {
   double cpu_s = 0; ///< CPU of the whole process (server + load) meanwhile
   double p50_us = 0;
   double p99_us = 0;
+  std::string threads; ///< CPU us per task by thread name (JSON object)
   load_figures load;
 };
 
@@ -174,9 +175,12 @@ std::string measure_runtime(const http_options& o, figures& out) {
     return "submitting tasks failed";
   (*orch)->flush();
   auto cpu0 = cpu_seconds();
+  auto threads0 = thread_cpu_seconds();
   out = summarise(
       run_load({srv.port(), o.connections, o.seconds, worker_token, ids}));
   out.cpu_s = cpu_seconds() - cpu0;
+  out.threads = thread_cpu_json(threads0, thread_cpu_seconds(),
+                                static_cast<double>(out.load.tasks));
   srv.stop();
   return {};
 }
@@ -226,9 +230,12 @@ int run_http(const std::vector<std::string>& args) {
       return 1;
     }
     auto cpu0 = cpu_seconds();
+    auto threads0 = thread_cpu_seconds();
     ceiling
         = summarise(run_load({ts.port(), o.connections, o.seconds, "x", {}}));
     ceiling.cpu_s = cpu_seconds() - cpu0;
+    ceiling.threads = thread_cpu_json(threads0, thread_cpu_seconds(),
+                                      static_cast<double>(ceiling.load.tasks));
   }
   double ratio
       = ceiling.tasks_per_s > 0 ? rt.tasks_per_s / ceiling.tasks_per_s : 0;
@@ -248,13 +255,15 @@ int run_http(const std::vector<std::string>& args) {
         "\"ratio\":%.3f,\"cpu_s\":%.2f,\"ceiling_cpu_s\":%.2f,"
         "\"errors\":%llu,\"exhausted\":%s,"
         "\"transport_requests_per_s\":%.1f,\"batch_scheduling\":%s,"
+        "\"thread_us_per_task\":%s,\"ceiling_thread_us_per_task\":%s,"
         "\"loadavg_before\":\"%s\"}\n",
         o.connections, rt.load.seconds, rt.tasks_per_s, rt.p50_us, rt.p99_us,
         ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us, ratio, rt.cpu_s,
         ceiling.cpu_s,
         static_cast<unsigned long long>(rt.load.errors + ceiling.load.errors),
         rt.load.exhausted ? "true" : "false", tr.requests_per_second,
-        o.batch_scheduling ? "true" : "false", load_before.c_str());
+        o.batch_scheduling ? "true" : "false", rt.threads.c_str(),
+        ceiling.threads.c_str(), load_before.c_str());
   } else {
     std::printf("rxon bench http: %d connections, %.1f s each, load average "
                 "before %s\n",
@@ -270,6 +279,9 @@ int run_http(const std::vector<std::string>& args) {
                 ceiling.tasks_per_s, ceiling.p50_us, ceiling.p99_us,
                 ceiling.cpu_s);
     std::printf("  runtime / ceiling            %8.0f %%\n", 100 * ratio);
+    std::printf("  CPU us per task by thread    runtime %s\n"
+                "                               trivial %s\n",
+                rt.threads.c_str(), ceiling.threads.c_str());
     std::printf("  one worker transport drives  %8.0f requests/s (%.0f "
                 "tasks/s) against the trivial server\n",
                 tr.requests_per_second, tr.requests_per_second / 2);

@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+#include <pthread.h>
 #include <string>
 #include <thread>
 
@@ -92,7 +93,10 @@ trivial_server::trivial_server() : impl_(std::make_unique<impl>()) {
     return;
   impl_->port = impl_->acceptor.local_endpoint().port();
   impl_->accept();
-  impl_->io = std::thread{[this] { impl_->ioc.run(); }};
+  impl_->io = std::thread{[this] {
+    pthread_setname_np(pthread_self(), "rxon.trivial");
+    impl_->ioc.run();
+  }};
 }
 
 trivial_server::~trivial_server() {

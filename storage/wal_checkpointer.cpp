@@ -2,6 +2,8 @@
 
 #include "storage/sqlite_handle.hpp"
 
+#include <pthread.h>
+
 namespace rxon::storage::sqlite {
 
 namespace {
@@ -37,6 +39,7 @@ wal_checkpointer::wal_checkpointer(sqlite3* own, int threshold,
                                    std::function<void()> thread_init)
     : own_(own), threshold_(threshold > 0 ? threshold : default_threshold) {
   thread_ = std::thread([this, init = std::move(thread_init)] {
+    pthread_setname_np(pthread_self(), "rxon.checkpoint");
     if (init)
       init();
     run();

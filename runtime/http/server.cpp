@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -65,7 +66,10 @@ status server::start() {
   impl_->accept->run();
   for (auto& ioc : impl_->iocs) {
     impl_->work.push_back(net::make_work_guard(*ioc));
-    impl_->threads.emplace_back([ioc] { ioc->run(); });
+    impl_->threads.emplace_back([ioc] {
+      pthread_setname_np(pthread_self(), "rxon.io");
+      ioc->run();
+    });
   }
   impl_->running = true;
   return {};
