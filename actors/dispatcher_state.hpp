@@ -152,39 +152,81 @@ private:
       return x.seq < y.seq;
     }
   };
-  /// Pending tasks of one class, best first: a 4-ary heap of keys only.
-  /// A task taken out of the middle (cancelled, or finished while queued)
-  /// leaves its key behind as stale, dropped when it reaches the top, so
-  /// moving keys never touches the tasks (an indexed heap writes each moved
-  /// task's slot: a cache miss per level with millions queued).
+  /// Pending tasks of one class, best first, as keys only. A task taken out
+  /// of the middle (cancelled, or finished while queued) leaves its key
+  /// behind as stale, dropped when it reaches the top, so moving keys never
+  /// touches the tasks (an indexed heap writes each moved task's slot: a
+  /// cache miss per level with millions queued).
+  /// Keys mostly arrive in order (new tasks of one priority, by growing
+  /// seq): those append to a sorted run, taken from its front in O(1). A
+  /// key that does not sort after the run's last (a higher priority, a
+  /// retried older task) goes to a 4-ary heap; the top is the better of the
+  /// two fronts.
   class pending_heap {
   public:
     bool empty() const noexcept { return live_ == 0; }
     std::size_t size() const noexcept { return live_; }
-    std::size_t stale() const noexcept { return keys_.size() - live_; }
-    bool has_keys() const noexcept { return !keys_.empty(); }
-    const queue_key& top_key() const noexcept { return keys_.top(); }
+    std::size_t stale() const noexcept {
+      return keys_.size() + (run_.size() - run_head_) - live_;
+    }
+    bool has_keys() const noexcept {
+      return !keys_.empty() || run_head_ < run_.size();
+    }
+    const queue_key& top_key() const noexcept {
+      return heap_first() ? keys_.top() : run_[run_head_];
+    }
     void insert(const queue_key& k) {
-      keys_.push(k);
+      if (run_head_ == run_.size() || run_.back() < k)
+        run_.push_back(k);
+      else
+        keys_.push(k);
       ++live_;
     }
     /// Removes the top key; `live`: it belonged to a queued task.
     void pop(bool live) {
       live_ -= live ? 1 : 0;
-      keys_.pop();
+      if (heap_first()) {
+        keys_.pop();
+        return;
+      }
+      // Taken keys are dropped in bulk once they are half the run.
+      if (++run_head_ == run_.size()) {
+        run_.clear();
+        run_head_ = 0;
+      } else if (run_head_ >= 1024 && 2 * run_head_ >= run_.size()) {
+        run_.erase(run_.begin(),
+                   run_.begin() + static_cast<std::ptrdiff_t>(run_head_));
+        run_head_ = 0;
+      }
     }
     /// A queued task left without its key (now stale).
     void forget() noexcept {
-      if (--live_ == 0)
-        keys_.clear(); // every key left is stale
+      if (--live_ == 0) { // every key left is stale
+        keys_.clear();
+        run_.clear();
+        run_head_ = 0;
+      }
     }
     /// Keeps only the keys `keep` accepts (all live ones).
     template <class F>
     void compact(F keep) {
       keys_.keep_if(keep);
+      run_.erase(run_.begin(),
+                 run_.begin() + static_cast<std::ptrdiff_t>(run_head_));
+      run_head_ = 0;
+      std::erase_if(run_, [&](const queue_key& k) { return !keep(k); });
     }
 
   private:
+    /// Whether the top is the heap's (else the run's front).
+    bool heap_first() const noexcept {
+      if (keys_.empty())
+        return false;
+      return run_head_ == run_.size() || keys_.top() < run_[run_head_];
+    }
+
+    std::vector<queue_key> run_; ///< sorted; [run_head_, end) not taken
+    std::size_t run_head_ = 0;
     quad_heap<queue_key, std::less<queue_key>> keys_;
     std::size_t live_ = 0;
   };

@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
+#include <set>
 
 using namespace rxon;
 using namespace rxon::actors;
@@ -747,6 +749,55 @@ TEST_CASE("pending tasks go out by priority, then age, across cancellations") {
     auto p = f.take("a");
     REQUIRE(p);
     CHECK(p->task_id == ack.task_ids[i]);
+  }
+  CHECK_FALSE(f.take("a"));
+}
+
+TEST_CASE("pending order holds while tasks are taken, returned and "
+          "submitted in between") {
+  // Against a model: each take must get the best pending task by
+  // (priority, then age), whether its key arrived in order (new tasks) or
+  // not (a returned older task, a later task of higher priority).
+  fixture f;
+  f.add(holon_reg("a", {"echo"}));
+  std::mt19937 rng{11};
+  std::map<std::string, std::pair<double, int>> key_of; // task -> (-prio, age)
+  std::set<std::pair<std::pair<double, int>, std::string>> model;
+  int age = 0;
+  for (int round = 0; round < 400; ++round) {
+    auto op = rng() % 4;
+    if (op == 0 || model.empty()) {
+      std::vector<task_spec> specs;
+      auto n = 1 + rng() % 4;
+      auto prio = static_cast<double>(rng() % 3);
+      for (std::size_t i = 0; i < n; ++i) {
+        auto t = task("echo");
+        t.priority = rng() % 4 == 0 ? prio + 1 : prio;
+        specs.push_back(t);
+      }
+      auto ack = f.submit(specs);
+      for (std::size_t i = 0; i < n; ++i) {
+        std::pair<double, int> k{-specs[i].priority, age++};
+        key_of[ack.task_ids[i]] = k;
+        model.insert({k, ack.task_ids[i]});
+      }
+      continue;
+    }
+    auto p = f.take("a");
+    REQUIRE(p);
+    REQUIRE(p->task_id == model.begin()->second);
+    model.erase(model.begin());
+    if (op == 1) { // hand it back: pending again, with its old age
+      effects fx;
+      f.d->return_task("a", p->task_id, f.now, fx);
+      model.insert({key_of[p->task_id], p->task_id});
+    }
+  }
+  while (!model.empty()) {
+    auto p = f.take("a");
+    REQUIRE(p);
+    CHECK(p->task_id == model.begin()->second);
+    model.erase(model.begin());
   }
   CHECK_FALSE(f.take("a"));
 }
