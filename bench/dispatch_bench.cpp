@@ -278,8 +278,8 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
           return;
         }
         task_result r;
-        r.job_id = (*t)->job_id;
-        r.task_id = (*t)->task_id;
+        r.job_id = std::move((*t)->job_id); // the payload is ours
+        r.task_id = std::move((*t)->task_id);
         self->o->post_result(
             self->id, std::move(r), [self, s](result<json::value>) {
               auto us = std::chrono::duration<double, std::micro>(
