@@ -28,6 +28,11 @@ struct report {
   double bytes_per_holon = 0;
   /// RSS growth over all registrations, fixed costs included.
   int64_t rss_growth_bytes = 0;
+  /// As bytes_per_holon, from the allocator's count of live heap bytes
+  /// (jemalloc's stats.allocated; -1 without jemalloc). RSS moves in 2 MiB
+  /// steps under transparent huge pages, a coarse grain for a few hundred
+  /// holons; this figure has byte precision.
+  double heap_bytes_per_holon = -1;
   int64_t dispatched = -1;
   int64_t commits = -1; ///< group commits (durable only)
   int64_t polls = -1;   ///< polls answered (in-memory only)
@@ -130,14 +135,51 @@ inline int64_t resident_bytes() {
   return resident * static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-/// Fills bytes_per_holon and rss_growth_bytes from the RSS before, after
-/// half and after all of `holons` registrations.
-inline void fill_memory(report& r, int holons, int64_t before, int64_t half,
-                        int64_t after) {
-  r.rss_growth_bytes = after - before;
+} // namespace rxon::bench
+
+// jemalloc's control interface; weak, so that a build without jemalloc
+// links and reports no heap figure.
+extern "C" int mallctl(const char*, void*, size_t*, void*, size_t)
+    __attribute__((weak));
+
+namespace rxon::bench {
+
+/// Live heap bytes (jemalloc's stats.allocated, refreshed); -1 without
+/// jemalloc.
+inline int64_t heap_allocated_bytes() {
+  if (!mallctl)
+    return -1;
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch;
+  if (mallctl("epoch", &epoch, &len, &epoch, len) != 0)
+    return -1;
+  size_t allocated = 0;
+  len = sizeof allocated;
+  if (mallctl("stats.allocated", &allocated, &len, nullptr, 0) != 0)
+    return -1;
+  return static_cast<int64_t>(allocated);
+}
+
+struct memory_mark {
+  int64_t rss = 0;
+  int64_t heap = -1;
+};
+inline memory_mark memory_now() {
+  return {resident_bytes(), heap_allocated_bytes()};
+}
+
+/// Fills bytes_per_holon, heap_bytes_per_holon and rss_growth_bytes from
+/// the marks before, after half and after all of `holons` registrations.
+inline void fill_memory(report& r, int holons, memory_mark before,
+                        memory_mark half, memory_mark after) {
+  r.rss_growth_bytes = after.rss - before.rss;
   auto second = holons - holons / 2;
-  r.bytes_per_holon
-      = second > 0 ? static_cast<double>(after - half) / second : 0;
+  if (second <= 0)
+    return;
+  r.bytes_per_holon = static_cast<double>(after.rss - half.rss) / second;
+  if (half.heap >= 0 && after.heap >= 0)
+    r.heap_bytes_per_holon
+        = static_cast<double>(after.heap - half.heap) / second;
 }
 
 inline void fill_percentiles(report& r, std::vector<double>& samples) {
@@ -159,12 +201,13 @@ inline void print_report(const report& r, bool as_json) {
     std::printf(
         "{\"holons\":%d,\"tasks\":%d,\"durable\":%s,"
         "\"tasks_per_s\":%.1f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-        "\"bytes_per_holon\":%.1f,\"rss_growth_bytes\":%lld,"
+        "\"bytes_per_holon\":%.1f,\"heap_bytes_per_holon\":%.1f,"
+        "\"rss_growth_bytes\":%lld,"
         "\"dispatched\":%lld,"
         "\"polls\":%lld,\"commits\":%lld,\"cpu_us_per_task\":%.2f,"
         "\"thread_us_per_task\":%s,\"timed\":\"%s\"%s%s%s}\n",
         r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
-        r.p50_us, r.p99_us, r.bytes_per_holon,
+        r.p50_us, r.p99_us, r.bytes_per_holon, r.heap_bytes_per_holon,
         static_cast<long long>(r.rss_growth_bytes),
         static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
         static_cast<long long>(r.commits), r.cpu_us_per_task,
@@ -191,6 +234,9 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  bytes per holon  %.0f (marginal; all registrations: %lld "
               "bytes)\n",
               r.bytes_per_holon, static_cast<long long>(r.rss_growth_bytes));
+  if (r.heap_bytes_per_holon >= 0)
+    std::printf("  heap per holon   %.0f (live heap bytes, marginal)\n",
+                r.heap_bytes_per_holon);
   if (r.polls >= 0)
     std::printf("  polls            %lld (timed: poll = match + deliver)\n",
                 static_cast<long long>(r.polls));

@@ -13,7 +13,8 @@
 // (WAL, synchronous=NORMAL): N holons register (one holon actor each; at
 // most 1024 registrations in flight), bytes_per_holon = RSS growth over
 // the second half of the registrations (the first half warms allocators,
-// caches and threads; rss_growth_bytes has the total). Timed: M tasks are
+// caches and threads; rss_growth_bytes has the total), heap_bytes_per_holon
+// the same from jemalloc's live-heap count. Timed: M tasks are
 // submitted in jobs of 1000 at once, and one worker loop per active holon
 // (min(N, 2048)) polls, posts the result and waits for its commit before
 // polling again (a single-slot worker). tasks_per_s = results committed / wall
@@ -112,14 +113,14 @@ report run_memory(int holons, int tasks) {
   dispatcher_state d{cfg, 7};
   std::mt19937_64 rng{11};
   int64_t now = 1'700'000'000'000;
-  auto rss_before = resident_bytes();
-  int64_t rss_half = rss_before;
+  auto mem_before = memory_now();
+  auto mem_half = mem_before;
   for (int i = 0; i < holons; ++i) {
     if (i == holons / 2)
-      rss_half = resident_bytes();
+      mem_half = memory_now();
     d.add_holon(make_holon(i), now);
   }
-  auto rss_after = resident_bytes();
+  auto mem_after = memory_now();
   // Untimed: the whole workload waits in the pending queues.
   for (int sent = 0; sent < tasks;) {
     job_spec spec{"bench", {}, {}};
@@ -179,7 +180,7 @@ report run_memory(int holons, int tasks) {
   out.thread_us_per_task = thread_cpu_json(threads0, threads1,
                                            static_cast<double>(out.dispatched));
   fill_percentiles(out, lat);
-  fill_memory(out, holons, rss_before, rss_half, rss_after);
+  fill_memory(out, holons, mem_before, mem_half, mem_after);
   if (out.dispatched < tasks)
     out.error = "not every task was dispatched";
   return out;
@@ -206,8 +207,8 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
     return out;
   }
   auto& o = **started;
-  auto rss_before = resident_bytes();
-  int64_t rss_half = rss_before;
+  auto mem_before = memory_now();
+  auto mem_half = mem_before;
   // Holons arrive with at most 1024 registrations in flight (each is
   // acknowledged after its commit), not all at once: a burst of 100k queued
   // registrations would measure the mailbox, not the holons.
@@ -235,10 +236,10 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
   };
   register_range(0, holons / 2);
   o.flush();
-  rss_half = resident_bytes();
+  mem_half = memory_now();
   register_range(holons / 2, holons);
   o.flush();
-  auto rss_after = resident_bytes();
+  auto mem_after = memory_now();
   const int active = std::min(holons, 2048);
   std::mt19937_64 rng{13};
   std::atomic<int> finished{0};
@@ -324,7 +325,7 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
     std::lock_guard<std::mutex> g{lat_mtx};
     fill_percentiles(out, lat);
   }
-  fill_memory(out, holons, rss_before, rss_half, rss_after);
+  fill_memory(out, holons, mem_before, mem_half, mem_after);
   started->reset();
   std::filesystem::remove_all(dir);
   return out;

@@ -45,14 +45,17 @@ def check_dispatch(rxon, durable):
         args.append("--durable")
     doc = run_json(rxon, *args)
     for key in ("holons", "tasks", "durable", "tasks_per_s", "p50_us",
-                "p99_us", "bytes_per_holon", "cpu_us_per_task",
-                "thread_us_per_task"):
+                "p99_us", "bytes_per_holon", "heap_bytes_per_holon",
+                "cpu_us_per_task", "thread_us_per_task"):
         expect(key in doc, f"key '{key}' missing", doc)
     expect(doc["holons"] == 300 and doc["tasks"] == tasks, "sizes echoed", doc)
     expect(doc["durable"] is durable, "durable flag", doc)
     expect(doc["tasks_per_s"] > 0, "tasks_per_s measured", doc)
     expect(0 < doc["p50_us"] <= doc["p99_us"], "p50 <= p99", doc)
     expect("error" not in doc, "no error", doc)
+    # Registering holons grows the live heap (-1: built without jemalloc).
+    expect(doc["heap_bytes_per_holon"] > 0
+           or doc["heap_bytes_per_holon"] == -1, "heap per holon", doc)
     threads = doc["thread_us_per_task"]
     expect(isinstance(threads, dict) and threads, "per-thread split", doc)
     expect(all(v > 0 for v in threads.values()), "positive thread figures",
