@@ -17,6 +17,16 @@ constexpr std::size_t seq_digits = 12;
 constexpr std::size_t tail_digits = 8;
 constexpr std::size_t id_size = ms_digits + seq_digits + tail_digits;
 
+/// Asks for every cache line of `t` (if any) ahead of its use.
+template <class T>
+void prefetch_lines(const T* t) noexcept {
+  if (!t)
+    return;
+  const auto* at = reinterpret_cast<const char*>(t);
+  for (std::size_t line = 0; line < sizeof(T); line += 64)
+    __builtin_prefetch(at + line);
+}
+
 int hex_digit(char c) noexcept {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -89,15 +99,10 @@ void dispatcher_state::prefetch_slot(std::string_view task_id) const noexcept {
 }
 
 void dispatcher_state::prefetch_entry(std::string_view task_id) const noexcept {
-  auto p = parse_id(task_id);
-  const auto* t = p ? tasks_.find(p->seq) : nullptr;
-  if (!t)
-    return;
   // Every line of the entry: post_result reads its head, the record's
   // ids and state, and the lease.
-  const auto* at = reinterpret_cast<const char*>(t);
-  for (std::size_t line = 0; line < sizeof(task_entry); line += 64)
-    __builtin_prefetch(at + line);
+  if (auto p = parse_id(task_id))
+    prefetch_lines(tasks_.find(p->seq));
 }
 
 dispatcher_state::task_entry&
@@ -117,6 +122,10 @@ void dispatcher_state::drop_task(task_entry& t) {
 
 void dispatcher_state::evict_terminal() {
   while (terminal_order_.size() > cfg_.retain_terminal) {
+    // An entry leaves long after it finished, gone cold: the next one to
+    // leave (at the next finish) is fetched while this one is destroyed.
+    if (terminal_order_.size() > 1)
+      prefetch_lines(tasks_.find(terminal_order_[1]));
     auto* t = tasks_.find(terminal_order_.front());
     terminal_order_.pop_front();
     if (!t)
