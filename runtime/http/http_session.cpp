@@ -39,13 +39,14 @@ struct pending_reply {
   }
 };
 
-http_request to_request(const http::request<http::string_body>& msg,
+/// The request as the router sees it; the body moves out of `msg`.
+http_request to_request(http::request<http::string_body>& msg,
                         const std::string& cert_identity) {
   http_request req;
   req.method = std::string{msg.method_string()};
   req.target = std::string{msg.target()};
-  req.body = msg.body();
   req.has_body = !msg.body().empty();
+  req.body = std::move(msg.body());
   auto header = [&](const char* name) {
     auto it = msg.find(name);
     return it == msg.end() ? std::string{} : std::string{it->value()};
@@ -154,6 +155,16 @@ private:
     auto& msg = parser_->get();
     if (beast::websocket::is_upgrade(msg))
       return upgrade();
+    // Most requests arrive whole in one segment: a body already buffered
+    // (or none) is parsed here, without a read operation and its timer.
+    if (!parser_->is_done() && buffer_.size() > 0) {
+      auto used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more)
+        ec = {};
+    }
+    if (ec || parser_->is_done())
+      return on_read(ec, 0);
     beast::get_lowest_layer(stream_).expires_after(
         slot_.state().opts().read_timeout);
     http::async_read(stream_, buffer_, *parser_,
@@ -242,13 +253,26 @@ private:
     reply_keep_alive_ = keep_alive_ && !closing_;
     out_.clear();
     write_http_response(out_, p->res, reply_keep_alive_);
+    std::size_t sent = 0;
+    if constexpr (!is_tls) {
+      // A response usually fits the socket's buffer: written at once, it
+      // needs no write operation and no timer. The rest (if any) goes on
+      // below with the write timeout.
+      auto fd = beast::get_lowest_layer(stream_).socket().native_handle();
+      auto n
+          = ::send(fd, out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(out_.size()))
+        return on_write({}, *p);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+        return on_write(beast::error_code{errno, beast::system_category()}, *p);
+      sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+    }
     beast::get_lowest_layer(stream_).expires_after(
         slot_.state().opts().write_timeout);
-    net::async_write(stream_, net::buffer(out_),
-                     [self = this->shared_from_this(),
-                      p = std::move(p)](beast::error_code ec, std::size_t) {
-                       self->on_write(ec, *p);
-                     });
+    net::async_write(
+        stream_, net::buffer(out_.data() + sent, out_.size() - sent),
+        [self = this->shared_from_this(), p = std::move(p)](
+            beast::error_code ec, std::size_t) { self->on_write(ec, *p); });
   }
 
   void on_write(beast::error_code ec, pending_reply& p) {

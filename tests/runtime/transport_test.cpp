@@ -141,6 +141,82 @@ TEST_CASE("oversized bodies get 413 and oversized headers 431") {
   CHECK(c2.request("PATCH", "/_worker/workers/w1", {}, h).status == 431);
 }
 
+namespace {
+
+std::string register_request(const std::string& body) {
+  return "POST /_worker/workers/register HTTP/1.1\r\nHost: x\r\n"
+         "X-Worker-ID: w1\r\nX-Worker-Token: token-w1\r\n"
+         "Content-Type: application/json\r\nContent-Length: "
+         + std::to_string(body.size()) + "\r\n\r\n";
+}
+
+const std::string registration = R"({"worker_id":"w1","worker_type":"generic",)"
+                                 R"("supported_skills":[{"name":"resize"}]})";
+
+} // namespace
+
+TEST_CASE("a body that arrives after its header is read in full") {
+  // The header's segment carries part of the body (parsed at once); the
+  // rest comes later and is read with the read timeout.
+  listener_fixture fx;
+  http_client c{fx.port()};
+  REQUIRE(
+      c.write_raw(register_request(registration) + registration.substr(0, 12)));
+  std::this_thread::sleep_for(std::chrono::milliseconds{30});
+  REQUIRE(c.write_raw(registration.substr(12)));
+  auto r = c.read_reply();
+  CHECK(r.status == 200);
+  REQUIRE(fx.fake.snapshot().registrations.size() == 1);
+  CHECK(fx.fake.snapshot().registrations[0].worker_id == "w1");
+  // The connection stays usable.
+  CHECK(c.request("GET", "/health").status == 200);
+}
+
+TEST_CASE("pipelined requests are answered in order") {
+  listener_fixture fx;
+  http_client c{fx.port()};
+  REQUIRE(c.write_raw(register_request(registration) + registration
+                      + "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                      + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  CHECK(c.read_reply().status == 200);
+  CHECK(c.read_reply().status == 200);
+  CHECK(c.read_reply().status == 404);
+  CHECK(fx.fake.snapshot().registrations.size() == 1);
+}
+
+TEST_CASE("a client that stops in the middle of a body is dropped after the "
+          "read timeout") {
+  auto o = default_options();
+  o.read_timeout = std::chrono::milliseconds{300};
+  listener_fixture fx{o};
+  http_client c{fx.port()};
+  REQUIRE(
+      c.write_raw(register_request(registration) + registration.substr(0, 12)));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(c.wait_closed(5s));
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
+  CHECK(fx.fake.snapshot().registrations.empty());
+}
+
+TEST_CASE("a task larger than the socket buffer reaches its worker whole") {
+  // The response is written partly at once, the rest asynchronously.
+  listener_fixture fx;
+  auto big = make_task("t-big");
+  big.params = json::object{{"blob", std::string(8u << 20, 'x')}};
+  fx.fake.push_task(big);
+  http_client c{fx.port()};
+  auto r = c.request("GET", "/_worker/workers/w1/tasks/next?timeout=1", {},
+                     worker_headers("w1", "token-w1"), 20s);
+  REQUIRE(r.status == 200);
+  auto got = decode<task_payload>(r.body);
+  REQUIRE(got);
+  CHECK(got->task_id == "t-big");
+  CHECK(got->params == big.params);
+  auto snap = fx.fake.snapshot();
+  CHECK(snap.returned_tasks.empty()); // delivered, not handed back
+  CHECK(snap.leases.count("t-big") == 1);
+}
+
 TEST_CASE("a slow client is dropped after the read timeout") {
   auto o = default_options();
   o.idle_timeout = std::chrono::milliseconds{300};

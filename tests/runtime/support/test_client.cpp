@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include <cctype>
+#include <limits>
 
 namespace rxon::test {
 
@@ -147,24 +148,41 @@ http_reply http_client::request(const std::string& method,
     req.body() = body;
   }
   req.prepare_payload();
-  http::response<http::string_body> res;
   bool done = false;
   beast::error_code result_ec;
   impl_->with_stream([&](auto& s) {
     http::async_write(s, req, [&](beast::error_code ec, std::size_t) {
-      if (ec) {
-        result_ec = ec;
-        done = true;
-        return;
-      }
-      http::async_read(s, impl_->buffer, res,
-                       [&](beast::error_code ec2, std::size_t) {
-                         result_ec = ec2;
-                         done = true;
-                       });
+      result_ec = ec;
+      done = true;
     });
     return run_until(impl_->ioc, done, s, timeout);
   });
+  if (!done || result_ec) {
+    impl_->err = done ? result_ec.message() : "timeout";
+    disconnect();
+    return out;
+  }
+  return read_reply(timeout);
+}
+
+http_reply http_client::read_reply(std::chrono::milliseconds timeout) {
+  http_reply out;
+  if (!impl_->open())
+    return out;
+  http::response<http::string_body> res;
+  http::response_parser<http::string_body> parser{std::move(res)};
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  bool done = false;
+  beast::error_code result_ec;
+  impl_->with_stream([&](auto& s) {
+    http::async_read(s, impl_->buffer, parser,
+                     [&](beast::error_code ec, std::size_t) {
+                       result_ec = ec;
+                       done = true;
+                     });
+    return run_until(impl_->ioc, done, s, timeout);
+  });
+  res = parser.release();
   if (!done || result_ec) {
     impl_->err = done ? result_ec.message() : "timeout";
     disconnect();

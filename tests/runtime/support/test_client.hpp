@@ -52,6 +52,8 @@ public:
                      std::chrono::milliseconds timeout = 10s);
   /// Writes raw bytes on the connection (plain only).
   bool write_raw(std::string_view bytes);
+  /// Reads one response on the current connection (after write_raw).
+  http_reply read_reply(std::chrono::milliseconds timeout = 10s);
   /// True when the server closes the connection within `timeout`.
   bool wait_closed(std::chrono::milliseconds timeout);
   void disconnect();
