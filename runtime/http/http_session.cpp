@@ -261,8 +261,16 @@ private:
       auto fd = beast::get_lowest_layer(stream_).socket().native_handle();
       auto n
           = ::send(fd, out_.data(), out_.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      if (n == static_cast<ssize_t>(out_.size()))
-        return on_write({}, *p);
+      if (n == static_cast<ssize_t>(out_.size())) {
+        // The next read starts after the handlers already queued: the
+        // client needs that long to send its next request, and a read
+        // tried at once would mostly find nothing (one wasted recv).
+        net::post(stream_.get_executor(),
+                  [self = this->shared_from_this(), p = std::move(p)] {
+                    self->on_write({}, *p);
+                  });
+        return;
+      }
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
         return on_write(beast::error_code{errno, beast::system_category()}, *p);
       sent = n > 0 ? static_cast<std::size_t>(n) : 0;
