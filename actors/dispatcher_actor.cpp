@@ -7,6 +7,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace rxon::actors {
@@ -356,10 +357,21 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       [self](poll_msg& msg) {
         auto& s = self->state;
         auto id = s.next_poll++;
-        s.polls.emplace(id, std::move(msg.done));
         effects fx;
         s.logic->poll(id, msg.req, now_of(self), fx);
+        // Answered at once (under load, most polls): the callback needs no
+        // entry in `polls`, which only parked polls wait in.
+        auto at_once = std::find_if(fx.answers.begin(), fx.answers.end(),
+                                    [id](const auto& a) { return a.id == id; });
+        if (at_once == fx.answers.end()) {
+          s.polls.emplace(id, std::move(msg.done));
+          carry_out(self, fx);
+          return;
+        }
+        auto outcome = std::move(at_once->outcome);
+        fx.answers.erase(at_once);
         carry_out(self, fx);
+        msg.done(std::move(outcome));
       },
       [self](result_msg& msg) {
         effects fx;
