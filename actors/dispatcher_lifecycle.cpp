@@ -168,7 +168,9 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
     return ignored("job_not_found", "no such job or task");
   }
   auto& t = *found;
-  if (t.rec.job_id != res.job_id)
+  // The job's copy of the id: its entry is warm, the task's own string
+  // went cold since the task was handed out.
+  if (t.job->rec.job_id != res.job_id)
     return ignored("stale_task", "task belongs to another job");
   if (storage::is_terminal(t.rec.state)) {
     if (t.rec.state == task_state::cancelled)

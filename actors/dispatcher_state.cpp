@@ -244,7 +244,7 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   auto& a = fx.answers.emplace_back();
   a.id = id;
   auto& p = a.outcome->emplace();
-  p.job_id = t.rec.job_id;
+  p.job_id = t.job->rec.job_id; // warm; the task's copy is cold by now
   p.task_id = t.rec.task_id;
   p.type = t.rec.type;
   p.params = t.rec.params;
