@@ -456,7 +456,8 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       // -- client side ------------------------------------------------------
       [self](submit_msg& msg) {
         effects fx;
-        auto ack = self->state.logic->submit(msg.spec, now_of(self), fx);
+        auto ack
+            = self->state.logic->submit(std::move(msg.spec), now_of(self), fx);
         if (!ack) {
           msg.done(std::move(ack).error());
           return;

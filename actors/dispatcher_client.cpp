@@ -12,7 +12,7 @@ namespace rxon::actors {
 
 using storage::task_state;
 
-result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
+result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
                                          effects& fx) {
   if (spec.tasks.empty())
     return error{errc::invalid_value, "tasks: at least one task is required"};
@@ -38,7 +38,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   auto job = std::make_unique<job_entry>();
   job->rec.job_id = ack.job_id;
   job->rec.owner = spec.owner;
-  job->rec.metadata = spec.metadata;
+  job->rec.metadata = std::move(spec.metadata);
   job->rec.created_ms = now;
   job->watched = !cfg_.watch_owner.empty() && spec.owner == cfg_.watch_owner;
   if (cfg_.record_changes)
@@ -47,7 +47,7 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
   jobs_.emplace(ack.job_id, std::move(job));
   std::vector<task_entry*> created;
   created.reserve(spec.tasks.size());
-  for (const auto& ts : spec.tasks) {
+  for (auto& ts : spec.tasks) {
     auto t = std::make_unique<task_entry>();
     auto id = next_id(now, next_seq_++);
     t->seq = id.seq;
@@ -56,17 +56,22 @@ result<job_ack> dispatcher_state::submit(const job_spec& spec, int64_t now,
     t->rec.task_id = format_id(id);
     t->rec.job_id = ack.job_id;
     t->rec.type = ts.type;
-    t->rec.params = ts.params;
+    t->rec.params = std::move(ts.params);
     t->rec.priority = ts.priority;
     if (ts.deadline)
       t->rec.deadline_ms = *ts.deadline * 1000;
     t->rec.max_cost = ts.max_cost;
     t->rec.max_attempts = ts.max_attempts;
     t->rec.created_ms = now;
-    requirement r{ts.type, ts.requirements, ts.skill, ts.artifacts,
-                  ts.max_cost};
-    auto known = profiles_.find(r);
-    t->cls = known ? *known : profiles_.intern(std::move(r));
+    // Most tasks share a class already known: looked up in place, copied
+    // only for a new class.
+    auto known = profiles_.find(requirement_ref{
+        ts.type, ts.requirements, ts.skill, ts.artifacts, ts.max_cost});
+    t->cls
+        = known
+              ? *known
+              : profiles_.intern(requirement{ts.type, ts.requirements, ts.skill,
+                                             ts.artifacts, ts.max_cost});
     add_class(t->cls);
     // Encoded once per class; the class holds them for its tasks.
     auto& cj = queues_[t->cls];

@@ -62,7 +62,7 @@ public:
   // -- client side ------------------------------------------------------------
 
   /// Validates and accepts a job; its tasks are dispatched or queued.
-  result<job_ack> submit(const job_spec& spec, int64_t now, effects& fx);
+  result<job_ack> submit(job_spec spec, int64_t now, effects& fx);
   result<json::value> cancel_job(const std::string& owner,
                                  const std::string& job_id, int64_t now,
                                  effects& fx);

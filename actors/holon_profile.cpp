@@ -214,13 +214,16 @@ class_id profile_registry::intern(requirement r) {
   return id;
 }
 
-std::optional<class_id> profile_registry::find(const requirement& r) const {
+std::optional<class_id> profile_registry::find(const requirement_ref& r) const {
   auto i = classes_by_type_.find(r.type);
   if (i == classes_by_type_.end() || i->second.size() > 16)
     return std::nullopt; // many variants: the keyed lookup is cheaper
-  for (auto c : i->second)
-    if (*classes_[c] == r)
+  for (auto c : i->second) {
+    const auto& k = *classes_[c];
+    if (k.resources == r.resources && k.skill == r.skill
+        && k.artifacts == r.artifacts && k.max_cost == r.max_cost)
       return c;
+  }
   return std::nullopt;
 }
 

@@ -38,6 +38,16 @@ struct requirement {
   friend bool operator==(const requirement&, const requirement&) = default;
 };
 
+/// A requirement's parts where they already are (a task spec), so that
+/// looking its class up copies nothing.
+struct requirement_ref {
+  const std::string& type;
+  const std::optional<rxon::resources>& resources;
+  const std::optional<skill_info>& skill;
+  const std::optional<std::vector<installed_artifact>>& artifacts;
+  const std::optional<double>& max_cost;
+};
+
 /// One skill name of a profile with what dispatch needs of it, cached at
 /// intern time so a poll does no string lookups: its cost, its compiled
 /// input schema and the requirement classes of that type it can serve.
@@ -90,7 +100,7 @@ public:
   class_id intern(requirement r);
   /// The class equal to `r` if there is one, found by comparing the few
   /// classes of its type (no canonical key is encoded).
-  std::optional<class_id> find(const requirement& r) const;
+  std::optional<class_id> find(const requirement_ref& r) const;
 
   const holon_profile& profile(profile_id id) const { return *profiles_[id]; }
   const requirement& req(class_id id) const { return *classes_[id]; }

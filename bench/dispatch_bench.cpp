@@ -130,7 +130,7 @@ report run_memory(int holons, int tasks) {
     for (int k = 0; k < 1000 && sent < tasks; ++k, ++sent)
       spec.tasks.push_back(make_task(rng, holons));
     effects fx;
-    if (!d.submit(spec, now, fx)) {
+    if (!d.submit(std::move(spec), now, fx)) {
       report out;
       out.error = "submit failed";
       return out;
