@@ -131,7 +131,7 @@ void dispatcher_state::retry_or_fail(task_entry& t, const json::value& err,
     for (int i = 1; i < t.rec.attempts && backoff < cfg_.retry_max_ms; ++i)
       backoff *= 2;
     t.rec.not_before_ms = now + std::min(backoff, cfg_.retry_max_ms);
-    t.avoid_holon = t.rec.holon_id;
+    t.avoid_last_holon = true;
     make_pending(t, now, fx);
     persist(t, now, fx);
     fx.changes.events.push_back(
@@ -375,7 +375,7 @@ void dispatcher_state::tick(int64_t now, effects& fx) {
     }
     send_cancel(*t, fx);
     release_lease(*t);
-    t->avoid_holon = t->rec.holon_id;
+    t->avoid_last_holon = true;
     make_pending(*t, now, fx);
     persist(*t, now, fx);
     enqueue(*t, now, fx);

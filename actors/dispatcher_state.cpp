@@ -93,7 +93,7 @@ void dispatcher_state::requeue_leases(const std::string& id, int64_t now,
             [](auto* x, auto* y) { return x->seq < y->seq; });
   for (auto* t : leases) {
     release_lease(*t);
-    t->avoid_holon = id;
+    t->avoid_last_holon = true; // rec.holon_id is `id`
     fx.changes.events.push_back(
         {now, "holon_lost_requeue", t->rec.job_id, t->rec.task_id, id, {}});
     make_pending(*t, now, fx);
@@ -200,7 +200,8 @@ bool dispatcher_state::try_push(task_entry& t, int64_t now, effects& fx) {
         if (p == parked_.end())
           continue;
         auto& h = *p->second->h;
-        if (h.id == t.avoid_holon || h.reputation < cfg_.reputation_floor)
+        if ((t.avoid_last_holon && h.id == t.rec.holon_id)
+            || h.reputation < cfg_.reputation_floor)
           continue;
         if (!check_contract(t, h))
           continue;
@@ -234,7 +235,7 @@ void dispatcher_state::deliver_to(task_entry& t, holon_entry& h, poll_id id,
   t.rec.attempts += 1;
   t.rec.lease_expiry_ms = now + cfg_.lease_ms;
   t.rec.updated_ms = now;
-  t.avoid_holon.clear();
+  t.avoid_last_holon = false;
   t.holder = &h;
   t.lease_slot = static_cast<uint32_t>(h.leases.size());
   h.leases.push_back(&t);

@@ -196,6 +196,28 @@ TEST_CASE("transient failures retry with backoff on another holon") {
   CHECK(f.d->find_task(again->task_id)->attempts == 2);
 }
 
+TEST_CASE("a retried task passes over the holon it failed on while another "
+          "waits") {
+  dispatch_config cfg;
+  cfg.retry_base_ms = 1'000;
+  fixture f{cfg};
+  f.add(holon_reg("a", {"echo"}));
+  f.add(holon_reg("b", {"echo"}));
+  f.submit({task("echo")});
+  auto first = f.take("a");
+  REQUIRE(first);
+  f.result("a", failure(*first, "TRANSIENT_ERROR"));
+  // Both wait when the backoff ends, a first in line.
+  auto parked_a = f.poll("a", 60'000);
+  auto parked_b = f.poll("b", 60'000);
+  f.advance(1'000);
+  auto again = delivered(f.last, parked_b);
+  REQUIRE(again);
+  CHECK(again->task_id == first->task_id);
+  CHECK_FALSE(answered(f.last, parked_a));
+  CHECK(f.d->find_task(first->task_id)->holon_id == "b");
+}
+
 TEST_CASE("transient failures stop after max_attempts") {
   dispatch_config cfg;
   cfg.retry_base_ms = 10;
