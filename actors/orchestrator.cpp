@@ -134,6 +134,7 @@ orchestrator::start(orchestrator_options opts) {
       return std::move(store).error();
     storage::writer_options wopts;
     wopts.max_delay = opts.commit_delay;
+    wopts.busy_gather = opts.busy_gather;
     wopts.thread_init = thread_init;
     p->writer = std::make_unique<storage::writer>(std::move(*store), wopts);
     auto loaded = load(*p->writer);

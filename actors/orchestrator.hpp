@@ -23,11 +23,14 @@ struct orchestrator_options {
   /// SQLite file; empty: in memory only (nothing survives a restart).
   std::string db_path;
   storage::sync_mode synchronous = storage::sync_mode::normal;
-  /// How long the storage writer waits to gather a group commit. 0: commit
-  /// as soon as it is idle (arrivals during a commit form the next group),
-  /// which keeps acknowledgement latency at one commit. Under load groups
-  /// form by themselves; a delay only adds latency to every result.
+  /// How long the storage writer waits to gather a group commit. 0: paced
+  /// by load. While the writer has time to spare it commits as soon as
+  /// something is queued, so acknowledgement latency is one commit. Once
+  /// it spends half its time committing, a group gathers while changes
+  /// keep arriving, for up to `busy_gather` (storage/writer.cpp, take).
+  /// A fixed delay adds itself to every acknowledgement, loaded or not.
   std::chrono::microseconds commit_delay{0};
+  std::chrono::microseconds busy_gather{1000};
   /// Unix ms; defaults to the system clock.
   std::function<int64_t()> clock;
   uint64_t seed = 0; ///< 0: random ids seeded from the OS

@@ -1,5 +1,6 @@
 #include "storage/writer.hpp"
 
+#include "storage/commit_pacing.hpp"
 #include "storage/validation.hpp"
 
 #include <algorithm>
@@ -138,7 +139,9 @@ struct writer::impl {
   bool stopping_ = false;          // guarded by mtx_
   // When the oldest queued item arrived; guarded by mtx_.
   std::chrono::steady_clock::time_point oldest_;
+  uint64_t arrivals_ = 0; // guarded by mtx_
   std::atomic<uint64_t> commits_{0};
+  commit_pacing pacing_; // writer thread only
   std::thread thread_;
 
   impl(std::unique_ptr<store> st, writer_options opts)
@@ -167,6 +170,7 @@ struct writer::impl {
         wake = true;
       }
       queued_changes_ += size_of(it.batch);
+      ++arrivals_;
       if (it.reader) {
         ++queued_reads_;
         wake = true;
@@ -187,19 +191,35 @@ struct writer::impl {
     thread_.join();
   }
 
-  /// Takes everything queued, after waiting for more until the oldest item
-  /// is max_delay old, unless a read or a full group is already waiting.
-  /// Under load items aged during the previous commit, so no extra wait.
+  /// Takes everything queued, once the group is ready:
+  /// - a read or a full group is waiting: at once;
+  /// - max_delay set: when the oldest item is max_delay old (under load
+  ///   items aged during the previous commit, so no extra wait);
+  /// - otherwise (paced): at once while the writer has time to spare, so
+  ///   an acknowledgement costs one commit. Once it is loaded (see
+  ///   commit_pacing) and changes arrived during its last commit, the
+  ///   group gathers while changes keep coming (one per quiet_gap at
+  ///   least), until its oldest is busy_gather old. When every client
+  ///   waits on this commit arrivals stop, and it goes at once.
   /// Empty means "stop".
   std::deque<item> take() {
+    using clock = std::chrono::steady_clock;
     std::unique_lock<std::mutex> lock{mtx_};
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    const bool arrived = !queue_.empty();
+    if (!arrived) {
+      auto t0 = clock::now();
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      pacing_.idled(clock::now() - t0);
+    }
     auto ready = [&] {
       return stopping_ || queued_reads_ > 0
              || queued_changes_ >= opts_.max_changes;
     };
     if (!ready() && opts_.max_delay.count() > 0)
       cv_.wait_until(lock, oldest_ + opts_.max_delay, ready);
+    else if (!ready() && arrived && opts_.busy_gather.count() > 0
+             && pacing_.loaded())
+      gather(lock, ready);
     std::deque<item> out;
     out.swap(queue_);
     queued_changes_ = 0;
@@ -207,11 +227,27 @@ struct writer::impl {
     return out;
   }
 
+  template <class Ready>
+  void gather(std::unique_lock<std::mutex>& lock, Ready& ready) {
+    const auto until = oldest_ + opts_.busy_gather;
+    for (;;) {
+      const auto seen = arrivals_;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until)
+        return;
+      if (cv_.wait_until(lock, std::min(until, now + opts_.quiet_gap), ready))
+        return;
+      if (arrivals_ == seen)
+        return; // quiet: the clients wait on this commit
+    }
+  }
+
   void run() {
     for (;;) {
       auto items = take();
       if (items.empty())
         return;
+      auto t0 = std::chrono::steady_clock::now();
       std::size_t first = 0;
       std::size_t changes = 0;
       for (std::size_t i = 0; i < items.size(); ++i) {
@@ -231,6 +267,7 @@ struct writer::impl {
         changes += n;
       }
       commit(items, first, items.size());
+      pacing_.committed(std::chrono::steady_clock::now() - t0);
     }
   }
 

@@ -17,6 +17,12 @@ namespace rxon::storage {
 struct writer_options {
   std::chrono::microseconds max_delay{2000};
   std::size_t max_changes = 4096;
+  /// With max_delay 0: how old a group may get while changes keep
+  /// arriving, once the writer is busy (see writer.cpp, take). 0: commit
+  /// whatever is queued at once.
+  std::chrono::microseconds busy_gather{0};
+  /// A gathering group commits once no change arrived for this long.
+  std::chrono::microseconds quiet_gap{100};
   /// Runs first on the writer thread, e.g. to set its scheduling policy.
   std::function<void()> thread_init{};
 };

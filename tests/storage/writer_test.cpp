@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -333,4 +334,52 @@ TEST_CASE("a task put and updated within one group is written once") {
                                            {task_state::success, 1}});
   });
   w.flush();
+}
+
+TEST_CASE("a paced writer with time to spare commits at once") {
+  temp_dir dir;
+  // Were this lone submission held for a group, it would wait 30 s.
+  writer w{open_file(dir),
+           {.max_delay = 0us, .busy_gather = 30s, .quiet_gap = 30s}};
+  std::promise<void> acked;
+  w.submit({.jobs = {make_job("job-1")}}, [&](const status& st) {
+    CHECK(st.has_value());
+    acked.set_value();
+  });
+  CHECK(acked.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(w.commits() == 1);
+}
+
+TEST_CASE("a loaded paced writer gathers while changes keep arriving") {
+  temp_dir dir;
+  // A busy_gather far beyond the test: only a quiet gap can end the group.
+  writer w{open_file(dir),
+           {.max_delay = 0us, .busy_gather = 60s, .quiet_gap = 500ms}};
+  // The first group's callback keeps the writer busy for 150 ms, so it has
+  // spent more time committing than waiting; meanwhile tasks arrive.
+  std::promise<void> committing;
+  w.submit({.jobs = {make_job("job-1")}}, [&](const status&) {
+    committing.set_value();
+    std::this_thread::sleep_for(150ms);
+  });
+  committing.get_future().wait();
+  constexpr int total = 16;
+  std::atomic<int> acked{0};
+  std::vector<uint64_t> commits_seen(total);
+  std::promise<void> last;
+  for (int i = 0; i < total; ++i) {
+    w.submit({.tasks = {make_task(task_id_of(i))}}, [&, i](const status& st) {
+      CHECK(st.has_value());
+      commits_seen[static_cast<std::size_t>(i)] = w.commits();
+      if (acked.fetch_add(1) + 1 == total)
+        last.set_value();
+    });
+    std::this_thread::sleep_for(20ms); // arrivals keep coming, 320 ms long
+  }
+  REQUIRE(last.get_future().wait_for(20s) == std::future_status::ready);
+  // Every task went in the one group that gathered after the busy commit;
+  // a writer that committed whatever was queued would have made several.
+  CHECK(w.commits() == 2);
+  for (auto c : commits_seen)
+    CHECK(c == 2);
 }
