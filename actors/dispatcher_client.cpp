@@ -47,6 +47,7 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
   jobs_.emplace(ack.job_id, std::move(job));
   std::vector<task_entry*> created;
   created.reserve(spec.tasks.size());
+  ack.task_ids.reserve(spec.tasks.size());
   for (auto& ts : spec.tasks) {
     auto t = std::make_unique<task_entry>();
     auto id = next_id(now, next_seq_++);
@@ -89,6 +90,10 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
     ++j.counts[static_cast<size_t>(task_state::pending)];
     created.push_back(&add_task(std::move(t)));
   }
+  // One allocation for the job's task records, not a doubling series that
+  // moves ~500-byte records again and again.
+  if (cfg_.record_changes)
+    fx.changes.tasks.reserve(fx.changes.tasks.size() + created.size());
   for (auto* t : created) {
     persist(*t, now, fx);
     if (t->rec.deadline_ms) {
