@@ -104,6 +104,36 @@ std::function<void(const status&)> reply_after_commit(callback<T> done,
   };
 }
 
+void accept_submit(self_ptr self, submit_msg& msg) {
+  effects fx;
+  auto ack = self->state.logic->submit(std::move(msg.spec), now_of(self), fx);
+  if (!ack) {
+    msg.done(std::move(ack).error());
+    return;
+  }
+  carry_out(self, fx, reply_after_commit(std::move(msg.done), std::move(*ack)));
+}
+
+/// True while the writer has more uncommitted changes than a few full
+/// groups: new jobs then wait (in arrival order) instead of piling their
+/// task records onto the writer's queue.
+bool writer_backlogged(const dispatcher_actor_state& st) {
+  return st.opts.writer
+         && st.opts.writer->queued_changes() >= st.opts.max_write_backlog;
+}
+
+/// Accepts held jobs while the writer keeps up; checks again in 1 ms.
+void accept_held_submits(self_ptr self) {
+  auto& held = self->state.held_submits;
+  while (!held.empty() && !writer_backlogged(self->state)) {
+    auto msg = std::move(held.front());
+    held.pop_front();
+    accept_submit(self, msg);
+  }
+  if (!held.empty())
+    self->delayed_send(self, std::chrono::milliseconds(1), tick_atom::value);
+}
+
 void collect_subtree(const dispatcher_actor_state& st, const std::string& id,
                      std::vector<std::string>& out) {
   out.push_back(id);
@@ -455,15 +485,15 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       },
       // -- client side ------------------------------------------------------
       [self](submit_msg& msg) {
-        effects fx;
-        auto ack
-            = self->state.logic->submit(std::move(msg.spec), now_of(self), fx);
-        if (!ack) {
-          msg.done(std::move(ack).error());
+        auto& held = self->state.held_submits;
+        if (held.empty() && !writer_backlogged(self->state)) {
+          accept_submit(self, msg);
           return;
         }
-        carry_out(self, fx,
-                  reply_after_commit(std::move(msg.done), std::move(*ack)));
+        held.push_back(std::move(msg));
+        if (held.size() == 1)
+          self->delayed_send(self, std::chrono::milliseconds(1),
+                             tick_atom::value);
       },
       [self](client_msg& msg) { answer_client(self, msg); },
       [self](metrics_msg& msg) {
@@ -490,6 +520,8 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       // -- time -------------------------------------------------------------
       [self](tick_atom) {
         answer_idle_waiters(self);
+        if (!self->state.held_submits.empty())
+          accept_held_submits(self);
         auto& s = self->state;
         auto now = now_of(self);
         if (now < s.tick_at) {

@@ -3,6 +3,7 @@
 #include "actors/actor_types.hpp"
 #include "actors/dispatcher_state.hpp"
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,6 +20,8 @@ struct dispatcher_options {
   int64_t holon_ttl_ms = 120'000;
   std::function<int64_t()> clock;    ///< Unix ms; injectable for tests
   storage::writer* writer = nullptr; ///< null: in-memory only
+  /// Uncommitted changes at which new jobs wait for the writer to catch up.
+  std::size_t max_write_backlog = 16384;
   uint64_t seed = 0;
   /// Receives the notices of watched jobs (dispatch.watch_owner), on the
   /// actor's thread: it must not block.
@@ -59,6 +62,9 @@ struct dispatcher_actor_state {
     callback<subtree_view> done;
   };
   std::vector<idle_waiter> idle_waiters;
+  /// Jobs submitted while the writer was backlogged, in arrival order.
+  /// Like parked polls, they get no answer if the actor stops first.
+  std::deque<submit_msg> held_submits;
 };
 
 /// Behaviour of the dispatcher actor; `logic` may come pre-loaded

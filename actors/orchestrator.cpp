@@ -185,6 +185,7 @@ orchestrator::start(orchestrator_options opts) {
   dopts.holon_ttl_ms = opts.holon_ttl_ms;
   dopts.clock = opts.clock;
   dopts.writer = p->writer.get();
+  dopts.max_write_backlog = opts.max_write_backlog;
   dopts.seed = opts.seed;
   dopts.observer = std::move(opts.observer);
   p->dispatcher = p->sys->spawn(dispatcher, std::move(logic), dopts);

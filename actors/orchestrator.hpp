@@ -31,6 +31,11 @@ struct orchestrator_options {
   /// A fixed delay adds itself to every acknowledgement, loaded or not.
   std::chrono::microseconds commit_delay{0};
   std::chrono::microseconds busy_gather{1000};
+  /// Uncommitted changes at which newly submitted jobs wait, in order, for
+  /// the writer to catch up (checked each millisecond), so a flood of jobs
+  /// cannot pile its task records onto the writer's queue. Polls, results
+  /// and events are never held.
+  std::size_t max_write_backlog = 16384;
   /// Unix ms; defaults to the system clock.
   std::function<int64_t()> clock;
   uint64_t seed = 0; ///< 0: random ids seeded from the OS
