@@ -122,7 +122,9 @@ bool writer_backlogged(const dispatcher_actor_state& st) {
          && st.opts.writer->queued_changes() >= st.opts.max_write_backlog;
 }
 
-/// Accepts held jobs while the writer keeps up; checks again in 1 ms.
+/// Accepts held jobs while the writer keeps up; one retry in 1 ms while
+/// any are left (one chain of retries: only this and the first hold start
+/// it).
 void accept_held_submits(self_ptr self) {
   auto& held = self->state.held_submits;
   while (!held.empty() && !writer_backlogged(self->state)) {
@@ -131,7 +133,7 @@ void accept_held_submits(self_ptr self) {
     accept_submit(self, msg);
   }
   if (!held.empty())
-    self->delayed_send(self, std::chrono::milliseconds(1), tick_atom::value);
+    self->delayed_send(self, std::chrono::milliseconds(1), held_atom::value);
 }
 
 void collect_subtree(const dispatcher_actor_state& st, const std::string& id,
@@ -493,8 +495,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         held.push_back(std::move(msg));
         if (held.size() == 1)
           self->delayed_send(self, std::chrono::milliseconds(1),
-                             tick_atom::value);
+                             held_atom::value);
       },
+      [self](held_atom) { accept_held_submits(self); },
       [self](client_msg& msg) { answer_client(self, msg); },
       [self](metrics_msg& msg) {
         msg.done(prometheus_text(self->state.logic->stats()));
@@ -520,8 +523,6 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       // -- time -------------------------------------------------------------
       [self](tick_atom) {
         answer_idle_waiters(self);
-        if (!self->state.held_submits.empty())
-          accept_held_submits(self);
         auto& s = self->state;
         auto now = now_of(self);
         if (now < s.tick_at) {

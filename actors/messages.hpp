@@ -33,6 +33,8 @@ using ttl_atom = caf::atom_constant<caf::atom("ttl")>;
 using down_atom = caf::atom_constant<caf::atom("holondown")>;
 using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
+/// Retries jobs held while the storage writer was backlogged.
+using held_atom = caf::atom_constant<caf::atom("heldjobs")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 // -- requests from the facade (local: they carry callbacks) -------------------
