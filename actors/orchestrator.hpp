@@ -30,7 +30,7 @@ struct orchestrator_options {
   /// keep arriving, for up to `busy_gather` (storage/writer.cpp, take).
   /// A fixed delay adds itself to every acknowledgement, loaded or not.
   std::chrono::microseconds commit_delay{0};
-  std::chrono::microseconds busy_gather{1000};
+  std::chrono::microseconds busy_gather{1000}; ///< paced mode only
   /// Uncommitted changes at which newly submitted jobs wait, in order, for
   /// the writer to catch up (checked each millisecond), so a flood of jobs
   /// cannot pile its task records onto the writer's queue. Polls, results
