@@ -5,6 +5,7 @@
 #include "storage/store.hpp"
 #include "support.hpp"
 #include "tests/support/temp_dir.hpp"
+#include "tests/support/wait_until.hpp"
 
 #include <doctest/doctest.h>
 
@@ -433,12 +434,9 @@ TEST_CASE("the actor and storage threads run under SCHED_BATCH, unless "
     // The writer, the WAL checkpointer, CAF's scheduler worker and clock.
     // Each switches itself once it first runs, which on a loaded host can
     // come a little after the orchestrator is up: wait, boundedly.
-    auto batch = count_batch(thread_policies());
-    for (int i = 0; i < 500 && batch < before + 4; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      batch = count_batch(thread_policies());
-    }
-    CHECK(batch >= before + 4);
+    CHECK(
+        wait_until([&] { return count_batch(thread_policies()) >= before + 4; },
+                   std::chrono::seconds(5)));
     // The caller's thread is left alone.
     CHECK_FALSE(runs_batch_scheduling());
   }
