@@ -88,6 +88,10 @@ public:
   status open(const sqlite_options& opts);
 
   status apply_valid(const change_batch& batch) override;
+  void idle() override {
+    if (checkpointer_)
+      checkpointer_->writer_idle();
+  }
   result<std::vector<task_record>> unfinished_tasks() override {
     return rows(select_unfinished, read_task);
   }

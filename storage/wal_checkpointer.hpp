@@ -40,27 +40,54 @@ public:
 
   /// Takes over checkpoints of `writer` (SQLite's automatic ones stop):
   /// after each of its commits, the hook wakes the thread once the WAL
-  /// holds `threshold` frames. Should this thread fall far behind, the
-  /// writer checkpoints itself, so the WAL stays bounded.
+  /// holds `threshold` frames. Once the WAL is large, the writer copies
+  /// what is left after one of the thread's passes, so that SQLite can
+  /// restart the WAL; should the thread fall far behind, the writer copies
+  /// the rest however large, so the WAL stays bounded.
   void attach(sqlite3* writer);
+
+  /// Called on the writer's thread when it has nothing to do for a while:
+  /// copies the rest of a WAL past the threshold, so the next write
+  /// restarts it. Under load SQLite can restart the WAL only when the
+  /// writer copies the rest itself (a stall of tens of milliseconds, see
+  /// wal_checkpointer.cpp); a pause between bursts does it for free.
+  void writer_idle();
 
   /// Checkpoints run by this thread so far that copied WAL frames.
   uint64_t checkpoints() const noexcept {
     return done_.load(std::memory_order_relaxed);
   }
 
+  /// WAL restarts seen at the writer's commits so far.
+  uint64_t restarts() const noexcept {
+    return restarts_.load(std::memory_order_relaxed);
+  }
+
 private:
   wal_checkpointer(sqlite3* own, int threshold,
                    std::function<void()> thread_init);
   static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
+  /// On the writer's thread: copies the rest of the WAL if one of the
+  /// thread's passes just left little of it. Whether it did.
+  bool copy_rest_after_pass(sqlite3* db);
   void run();
 
   sqlite3* own_;
   sqlite3* writer_ = nullptr;
   const int threshold_;
   std::atomic<bool> requested_{false};
-  int requested_at_ = 0; ///< WAL frames at the last wake-up (writer thread)
+  // Writer thread only: WAL frames at the last wake-up and at the last
+  // commit, frames_ at the last writer_idle copy, and the WAL generation
+  // (restarts so far) of the last copy after a pass (on_commit).
+  int requested_at_ = 0;
+  int frames_ = 0;
+  int idle_copied_at_ = -1;
+  uint64_t rest_copied_in_ = ~uint64_t{0};
   std::atomic<uint64_t> done_{0};
+  std::atomic<uint64_t> restarts_{0};
+  /// The thread's last pass: the WAL generation it ran in (low 32 bits of
+  /// restarts_, high 32 bits here) and the frames copied by its end.
+  std::atomic<uint64_t> pass_end_{0};
   std::mutex pass_mu_; ///< held for each checkpoint, by thread or writer
   std::mutex mu_;
   std::condition_variable cv_;

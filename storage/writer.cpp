@@ -208,7 +208,15 @@ struct writer::impl {
     const bool arrived = !queue_.empty();
     if (!arrived) {
       auto t0 = clock::now();
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      auto woken = [&] { return stopping_ || !queue_.empty(); };
+      if (!cv_.wait_for(lock, opts_.idle_after, woken)) {
+        // Quiet for a while: housekeeping now stalls no one (a change
+        // that arrives meanwhile waits for it, once per quiet spell).
+        lock.unlock();
+        store_->idle();
+        lock.lock();
+        cv_.wait(lock, woken);
+      }
       pacing_.idled(clock::now() - t0);
     }
     auto ready = [&] {

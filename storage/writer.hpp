@@ -23,6 +23,9 @@ struct writer_options {
   std::chrono::microseconds busy_gather{0};
   /// A gathering group commits once no change arrived for this long.
   std::chrono::microseconds quiet_gap{100};
+  /// Once nothing was submitted for this long, the writer runs the store's
+  /// housekeeping (store::idle) before it waits on.
+  std::chrono::milliseconds idle_after{50};
   /// Runs first on the writer thread, e.g. to set its scheduling policy.
   std::function<void()> thread_init{};
 };

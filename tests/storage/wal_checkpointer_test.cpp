@@ -3,6 +3,7 @@
 
 #include "storage/wal_checkpointer.hpp"
 #include "tests/storage/storage_support.hpp"
+#include "tests/support/wait_until.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -83,12 +84,56 @@ TEST_CASE("the checkpointer thread keeps the WAL bounded and loses nothing") {
       }
     }
     CHECK((*c)->checkpoints() > 0);
+    CHECK((*c)->restarts() > 0);
     // Without checkpoints the WAL would hold every commit (> 3000 pages);
-    // the bound is the writer's own fallback at 4 thresholds.
-    CHECK(largest_wal < std::uintmax_t{20 * threshold * 4200});
+    // the writer restarts it from 16 thresholds on, and the bound is its
+    // copy of whatever is left at 20.
+    CHECK(largest_wal < std::uintmax_t{21 * threshold * 4200});
     CHECK(count_rows(path) == commits); // another connection sees all
   }                            // unhooked and stopped before the writer closes
   commit_row(db, commits, 10); // the writer goes on without it
   sqlite3_close(db);
   CHECK(count_rows(path) == commits + 1);
+}
+
+TEST_CASE("an idle writer copies the rest of the WAL, so the next write "
+          "restarts it") {
+  temp_dir dir;
+  auto path = dir.file("idle.db");
+  auto* db = open_wal(path);
+  exec(db, "CREATE TABLE t(i INTEGER PRIMARY KEY, pad TEXT)");
+  constexpr int threshold = 20;
+  bool idle_first = false;
+  SUBCASE("told it is idle") {
+    idle_first = true;
+  }
+  SUBCASE("not told") {
+    idle_first = false;
+  }
+  {
+    auto c = wal_checkpointer::start(path, threshold);
+    REQUIRE(c);
+    (*c)->attach(db);
+    int i = 0;
+    for (; i < 25; ++i)
+      commit_row(db, i, 3000);
+    REQUIRE(rxon::test::wait_until([&] { return (*c)->checkpoints() > 0; }));
+    // A reader's snapshot keeps the thread from copying the frames that
+    // follow; once it ends they stay uncopied (no new wake-up is due).
+    auto* reader = open_wal(path);
+    exec(reader, "BEGIN; SELECT count(*) FROM t;");
+    for (int k = 0; k < 15; ++k, ++i)
+      commit_row(db, i, 3000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    exec(reader, "COMMIT");
+    sqlite3_close(reader);
+    const auto before = (*c)->restarts();
+    if (idle_first)
+      (*c)->writer_idle();
+    commit_row(db, i++, 10);
+    // Restarted: this write went to the top of the WAL.
+    CHECK((*c)->restarts() == before + (idle_first ? 1 : 0));
+    CHECK(count_rows(path) == i);
+  }
+  sqlite3_close(db);
 }

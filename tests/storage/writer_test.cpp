@@ -1,5 +1,6 @@
 #include "storage/writer.hpp"
 #include "tests/storage/storage_support.hpp"
+#include "tests/support/wait_until.hpp"
 
 #include <doctest/doctest.h>
 #include <sqlite3.h>
@@ -382,4 +383,70 @@ TEST_CASE("a loaded paced writer gathers while changes keep arriving") {
   CHECK(w.commits() == 2);
   for (auto c : commits_seen)
     CHECK(c == 2);
+}
+
+namespace {
+
+/// A memory store that counts the writer's idle() calls.
+class idle_counting_store final : public store {
+public:
+  std::atomic<int> idles{0};
+  status apply_valid(const change_batch& b) override {
+    return inner_->apply_valid(b);
+  }
+  void idle() override { ++idles; }
+  result<std::vector<task_record>> unfinished_tasks() override {
+    return inner_->unfinished_tasks();
+  }
+  result<std::optional<task_record>> task(const std::string& id) override {
+    return inner_->task(id);
+  }
+  result<std::optional<job_record>> job(const std::string& id) override {
+    return inner_->job(id);
+  }
+  result<std::vector<task_record>>
+  tasks_of_job(const std::string& job_id) override {
+    return inner_->tasks_of_job(job_id);
+  }
+  result<std::vector<job_record>> jobs(const std::string& owner,
+                                       std::size_t limit,
+                                       std::size_t offset) override {
+    return inner_->jobs(owner, limit, offset);
+  }
+  result<std::vector<holon_record>> holons() override {
+    return inner_->holons();
+  }
+  result<std::map<task_state, int64_t>> task_counts() override {
+    return inner_->task_counts();
+  }
+  result<std::map<task_state, int64_t>>
+  task_counts_of_job(const std::string& job_id) override {
+    return inner_->task_counts_of_job(job_id);
+  }
+  result<std::vector<event_record>>
+  events(const std::string& task_id) override {
+    return inner_->events(task_id);
+  }
+
+private:
+  std::unique_ptr<store> inner_ = make_memory_store();
+};
+
+} // namespace
+
+TEST_CASE("a writer quiet for idle_after runs the store's housekeeping once") {
+  auto owned = std::make_unique<idle_counting_store>();
+  auto& st = *owned;
+  writer w{std::move(owned), {.idle_after = 300ms}};
+  REQUIRE(rxon::test::wait_until([&] { return st.idles.load() == 1; }));
+  // While submissions keep coming far more often than idle_after, no more.
+  for (int i = 0; i < 30; ++i) {
+    w.flush();
+    std::this_thread::sleep_for(10ms);
+  }
+  CHECK(st.idles.load() == 1);
+  // The next quiet spell runs it again, once.
+  REQUIRE(rxon::test::wait_until([&] { return st.idles.load() == 2; }));
+  std::this_thread::sleep_for(700ms);
+  CHECK(st.idles.load() == 2);
 }
