@@ -325,7 +325,10 @@ void writer::read(std::function<void(store&)> fn) {
 void writer::flush() {
   std::promise<void> done;
   auto fut = done.get_future();
-  read([&done](store&) { done.set_value(); });
+  read([&done](store& st) {
+    st.idle();
+    done.set_value();
+  });
   fut.wait();
 }
 

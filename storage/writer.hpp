@@ -48,8 +48,10 @@ public:
   /// is committed (read-your-writes).
   void read(std::function<void(store&)> fn);
 
-  /// Blocks until everything submitted so far is committed. Never call it
-  /// from a callback or a read function (they run on the writer thread).
+  /// Blocks until everything submitted so far is committed, then runs the
+  /// store's housekeeping (store::idle; the caller waits anyway, e.g. at
+  /// shutdown or after a bulk of registrations). Never call it from a
+  /// callback or a read function (they run on the writer thread).
   void flush();
 
   /// Commits so far (for metrics and benchmarks).
