@@ -437,8 +437,8 @@ void dispatcher_state::restore(const storage::job_record& job,
       q.skill_json = std::move(t->rec.skill);
       q.encoded = true;
     }
-    t->rec.requirements = json::value{};
-    t->rec.skill = json::value{};
+    t->rec.requirements = nullptr;
+    t->rec.skill = nullptr;
     t->job = &j;
     t->seq = next_seq_++;
     j.task_seqs.push_back(t->seq);

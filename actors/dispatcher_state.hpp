@@ -21,6 +21,7 @@
 #include "actors/quad_heap.hpp"
 #include "actors/seq_table.hpp"
 #include "actors/subtree.hpp"
+#include "protocol/shared_json.hpp"
 #include "protocol/skill_contract.hpp"
 #include "storage/records.hpp"
 
@@ -233,9 +234,9 @@ private:
   struct class_queue {
     pending_heap pending;
     /// The class's requirements and skill as stored with its tasks (the
-    /// tasks in memory do not carry copies).
-    json::value requirements_json;
-    json::value skill_json;
+    /// tasks in memory do not carry copies; their writes share these).
+    json::shared_value requirements_json;
+    json::shared_value skill_json;
     bool encoded = false;
   };
   struct wait_lists {

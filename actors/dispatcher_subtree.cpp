@@ -85,9 +85,9 @@ void dispatcher_state::pass_requirements(const task_entry& t,
   json::object m;
   const auto& q = queues_[t.cls];
   if (!q.requirements_json.is_null())
-    m.set("rxon.requirements", q.requirements_json);
+    m.set("rxon.requirements", q.requirements_json.get());
   if (!q.skill_json.is_null())
-    m.set("rxon.skill", q.skill_json);
+    m.set("rxon.skill", q.skill_json.get());
   if (t.rec.max_cost)
     m.set("rxon.max_cost", *t.rec.max_cost);
   if (!m.empty())

@@ -4,6 +4,7 @@
 // event log. Times are absolute Unix milliseconds (one clock everywhere).
 
 #include "protocol/json.hpp"
+#include "protocol/shared_json.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -36,10 +37,12 @@ std::optional<task_state> parse_task_state(std::string_view s) noexcept;
 struct task_record {
   std::string task_id;
   std::string job_id;
-  std::string type;         ///< skill name the task needs
-  json::value params;       ///< free-form
-  json::value requirements; ///< Resources JSON, or null
-  json::value skill;        ///< SkillInfo requirement JSON, or null
+  std::string type;   ///< skill name the task needs
+  json::value params; ///< free-form
+  /// Resources JSON, or null. Shared: the tasks of one class (and their
+  /// writes) hold one copy, encoded once.
+  json::shared_value requirements;
+  json::shared_value skill; ///< SkillInfo requirement JSON, or null; shared
   double priority = 0;
   std::optional<int64_t> deadline_ms; ///< absolute; past it the task times out
   std::optional<double> max_cost;
@@ -59,8 +62,8 @@ struct task_record {
 
 /// The part of a stored task that changes after submission. Applying it
 /// rewrites those columns only (SQLite: a narrow task_states row; the
-/// params, requirements and skill JSON are neither re-sent nor re-encoded). The task must be
-/// stored already, or be put earlier in the same batch.
+/// params, requirements and skill JSON are neither re-sent nor re-encoded). The
+/// task must be stored already, or be put earlier in the same batch.
 struct task_update {
   std::string task_id;
   task_state state = task_state::pending;

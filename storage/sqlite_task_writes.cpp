@@ -69,6 +69,14 @@ void bind_json(sqlite3_stmt* s, int i, const json::value& v, std::string& buf) {
   bind_text(s, i, buf);
 }
 
+/// Binds JSON encoded once, shared by the records that carry it.
+void bind_shared(sqlite3_stmt* s, int i, const json::shared_value& v) {
+  if (v.is_null())
+    sqlite3_bind_null(s, i);
+  else
+    bind_text(s, i, v.text());
+}
+
 error naming(const std::string& task_id, const error& e) {
   return error{e.code, "task '" + task_id + "': " + e.message};
 }
@@ -110,8 +118,8 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
   else
     sqlite3_bind_null(s, at(12));
   bind_json(s, at(13), t.params, bufs[0]);
-  bind_json(s, at(14), t.requirements, bufs[1]);
-  bind_json(s, at(15), t.skill, bufs[2]);
+  bind_shared(s, at(14), t.requirements);
+  bind_shared(s, at(15), t.skill);
   bind_json(s, at(16), t.result, bufs[3]);
   bind_json(s, at(17), t.error, bufs[4]);
   bind_text(s, at(18), t.origin_worker_id);

@@ -95,8 +95,8 @@ status check_task(const task_record& t) {
     return invalid(what, t.task_id, "max_cost", "not a finite number");
   for (auto [field, v] :
        {std::pair{"params", &t.params},
-        std::pair{"requirements", &t.requirements},
-        std::pair{"skill", &t.skill}, std::pair{"result", &t.result},
+        std::pair{"requirements", &t.requirements.get()},
+        std::pair{"skill", &t.skill.get()}, std::pair{"result", &t.result},
         std::pair{"error", &t.error}})
     if (auto st = check_json(what, t.task_id, field, *v); !st)
       return st;
