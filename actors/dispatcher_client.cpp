@@ -67,12 +67,13 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
     // Most tasks share a class already known: looked up in place, copied
     // only for a new class.
     auto known = profiles_.find(requirement_ref{
-        ts.type, ts.requirements, ts.skill, ts.artifacts, ts.max_cost});
-    t->cls
-        = known
-              ? *known
-              : profiles_.intern(requirement{ts.type, ts.requirements, ts.skill,
-                                             ts.artifacts, ts.max_cost});
+        ts.type, ts.requirements, ts.skill.get(), ts.artifacts, ts.max_cost});
+    t->cls = known ? *known
+                   : profiles_.intern(requirement{
+                       ts.type, ts.requirements,
+                       ts.skill ? std::optional<skill_info>{*ts.skill}
+                                : std::nullopt,
+                       ts.artifacts, ts.max_cost});
     add_class(t->cls);
     // Encoded once per class; the class holds them for its tasks.
     auto& cj = queues_[t->cls];

@@ -220,8 +220,10 @@ std::optional<class_id> profile_registry::find(const requirement_ref& r) const {
     return std::nullopt; // many variants: the keyed lookup is cheaper
   for (auto c : i->second) {
     const auto& k = *classes_[c];
-    if (k.resources == r.resources && k.skill == r.skill
-        && k.artifacts == r.artifacts && k.max_cost == r.max_cost)
+    const bool same_skill
+        = k.skill ? r.skill && *k.skill == *r.skill : r.skill == nullptr;
+    if (k.resources == r.resources && same_skill && k.artifacts == r.artifacts
+        && k.max_cost == r.max_cost)
       return c;
   }
   return std::nullopt;

@@ -43,7 +43,7 @@ struct requirement {
 struct requirement_ref {
   const std::string& type;
   const std::optional<rxon::resources>& resources;
-  const std::optional<skill_info>& skill;
+  const skill_info* skill; ///< null: none
   const std::optional<std::vector<installed_artifact>>& artifacts;
   const std::optional<double>& max_cost;
 };

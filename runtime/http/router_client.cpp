@@ -80,7 +80,7 @@ result<actors::task_spec> parse_task(const json::value& v,
     auto skill = from_json<skill_info>(with_name);
     if (!skill)
       return nested(path + ".skill", std::move(skill).error());
-    t.skill = std::move(*skill);
+    t.skill = std::make_shared<const skill_info>(std::move(*skill));
   }
   if (const json::value* p = v.find("priority"); p && !p->is_null()) {
     auto n = number_field(*p, path + ".priority");

@@ -81,7 +81,7 @@ result<actors::job_spec> local_job(const task_payload& task,
       if (!skill)
         return error{skill.error().code,
                      "metadata.rxon.skill: " + skill.error().message};
-      ts.skill = std::move(*skill);
+      ts.skill = std::make_shared<const skill_info>(std::move(*skill));
     }
     if (const auto* c = task.metadata.find("rxon.max_cost");
         c && c->is_number())

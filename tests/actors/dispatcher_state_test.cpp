@@ -107,6 +107,40 @@ TEST_CASE("only holons that match skill and resources receive a task") {
   CHECK(f.state_of(got->task_id) == task_state::assigned);
 }
 
+TEST_CASE("a task that names a skill version goes only to holons with it") {
+  fixture f;
+  auto with_version = [](std::string id, const char* version) {
+    auto r = holon_reg(std::move(id), {"resize"});
+    r.supported_skills->front().version = version;
+    return r;
+  };
+  f.add(with_version("v1", "1"));
+  f.add(with_version("v2", "2"));
+  auto wants_v2 = task("resize");
+  skill_info v2;
+  v2.name = "resize";
+  v2.version = "2";
+  wants_v2.skill = std::make_shared<const skill_info>(v2);
+  // A plain task first, then the same requirement twice: each submission
+  // looks its class up among the known ones, and neither class may be
+  // taken for the other.
+  auto plain = f.submit({task("resize")});
+  auto first = f.submit({wants_v2});
+  auto second = f.submit({wants_v2});
+  auto got = f.take("v1");
+  REQUIRE(got);
+  CHECK(got->task_id == plain.task_ids[0]);
+  CHECK_FALSE(f.take("v1"));
+  std::set<std::string> to_v2;
+  for (int i = 0; i < 2; ++i) {
+    auto t = f.take("v2");
+    REQUIRE(t);
+    to_v2.insert(t->task_id);
+  }
+  CHECK(to_v2 == std::set<std::string>{first.task_ids[0], second.task_ids[0]});
+  CHECK_FALSE(f.take("v2"));
+}
+
 TEST_CASE("a parked poll receives a new matching task at once") {
   fixture f;
   f.add(holon_reg("w1", {"echo"}));
