@@ -12,6 +12,16 @@ namespace rxon::actors {
 
 using storage::task_state;
 
+namespace {
+
+/// A shared part of a task spec as a requirement holds it.
+template <class T>
+std::optional<T> copy_of(const std::shared_ptr<const T>& p) {
+  return p ? std::optional<T>{*p} : std::nullopt;
+}
+
+} // namespace
+
 result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
                                          effects& fx) {
   if (spec.tasks.empty())
@@ -66,13 +76,12 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
     t->rec.created_ms = now;
     // Most tasks share a class already known: looked up in place, copied
     // only for a new class.
-    auto known = profiles_.find(requirement_ref{
-        ts.type, ts.requirements, ts.skill.get(), ts.artifacts, ts.max_cost});
+    auto known = profiles_.find(requirement_ref{ts.type, ts.requirements.get(),
+                                                ts.skill.get(), ts.artifacts,
+                                                ts.max_cost});
     t->cls = known ? *known
                    : profiles_.intern(requirement{
-                       ts.type, ts.requirements,
-                       ts.skill ? std::optional<skill_info>{*ts.skill}
-                                : std::nullopt,
+                       ts.type, copy_of(ts.requirements), copy_of(ts.skill),
                        ts.artifacts, ts.max_cost});
     add_class(t->cls);
     // Encoded once per class; the class holds them for its tasks.

@@ -218,12 +218,14 @@ std::optional<class_id> profile_registry::find(const requirement_ref& r) const {
   auto i = classes_by_type_.find(r.type);
   if (i == classes_by_type_.end() || i->second.size() > 16)
     return std::nullopt; // many variants: the keyed lookup is cheaper
+  // A part given by pointer (null: absent) against the class's copy.
+  auto same = [](const auto& have, const auto* want) {
+    return have ? want && *have == *want : want == nullptr;
+  };
   for (auto c : i->second) {
     const auto& k = *classes_[c];
-    const bool same_skill
-        = k.skill ? r.skill && *k.skill == *r.skill : r.skill == nullptr;
-    if (k.resources == r.resources && same_skill && k.artifacts == r.artifacts
-        && k.max_cost == r.max_cost)
+    if (same(k.resources, r.resources) && same(k.skill, r.skill)
+        && k.artifacts == r.artifacts && k.max_cost == r.max_cost)
       return c;
   }
   return std::nullopt;

@@ -42,8 +42,8 @@ struct requirement {
 /// looking its class up copies nothing.
 struct requirement_ref {
   const std::string& type;
-  const std::optional<rxon::resources>& resources;
-  const skill_info* skill; ///< null: none
+  const rxon::resources* resources; ///< null: none
+  const skill_info* skill;          ///< null: none
   const std::optional<std::vector<installed_artifact>>& artifacts;
   const std::optional<double>& max_cost;
 };

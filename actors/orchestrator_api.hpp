@@ -36,7 +36,9 @@ struct poll_request {
 struct task_spec {
   std::string type;
   json::value params;
-  std::optional<rxon::resources> requirements;
+  /// Shared and immutable: the tasks of a job mostly ask for the same, and
+  /// a client (or the request parser) can hand them all one copy.
+  std::shared_ptr<const rxon::resources> requirements;
   /// Name (= type when absent), version, type. Boxed: few tasks name one,
   /// and inline it would be 400 of the spec's 630 bytes, in every task of
   /// every submitted job.

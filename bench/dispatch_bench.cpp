@@ -41,6 +41,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -87,6 +89,24 @@ worker_registration make_holon(int i) {
 /// A task any holon with index < active can run: a random type of a random
 /// active holon's block, with no requirement or a GPU of 8/16/32 GB that
 /// the active set offers.
+/// A GPU with `vram` GB (8, 16 or 32): one copy per level, shared by the
+/// tasks that ask for it, as a client submitting many alike tasks does.
+std::shared_ptr<const resources> gpu_need(int vram) {
+  static const auto needs = [] {
+    std::map<int, std::shared_ptr<const resources>> m;
+    for (int gb : {8, 16, 32}) {
+      hardware_device d;
+      d.type = "gpu";
+      d.properties = json::object{{"vram_gb", gb}};
+      resources req;
+      req.devices = std::vector<hardware_device>{d};
+      m[gb] = std::make_shared<const resources>(std::move(req));
+    }
+    return m;
+  }();
+  return needs.at(vram);
+}
+
 task_spec make_task(std::mt19937_64& rng, int active) {
   task_spec t;
   auto holon = static_cast<int>(rng() % static_cast<uint64_t>(active));
@@ -98,14 +118,8 @@ task_spec make_task(std::mt19937_64& rng, int active) {
   int vram = levels[rng() % 4];
   if (vram > 8 + 4 * max_profile)
     vram = 8;
-  if (vram > 0) {
-    resources req;
-    hardware_device d;
-    d.type = "gpu";
-    d.properties = json::object{{"vram_gb", vram}};
-    req.devices = std::vector<hardware_device>{d};
-    t.requirements = std::move(req);
-  }
+  if (vram > 0)
+    t.requirements = gpu_need(vram);
   return t;
 }
 

@@ -68,7 +68,7 @@ result<actors::task_spec> parse_task(const json::value& v,
     auto req = from_json<rxon::resources>(*r);
     if (!req)
       return nested(path + ".requirements", std::move(req).error());
-    t.requirements = std::move(*req);
+    t.requirements = std::make_shared<const rxon::resources>(std::move(*req));
   }
   if (const json::value* s = v.find("skill"); s && !s->is_null()) {
     if (!s->is_object())

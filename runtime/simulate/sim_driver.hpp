@@ -94,6 +94,9 @@ private:
   std::vector<holon_sim> holons_;
   std::vector<uint32_t> types_; ///< task types some leaf can run
   std::vector<double> type_cdf_;
+  /// Per task type (as types_): the GPU its tasks need, one copy they all
+  /// share; null for types without one.
+  std::vector<std::shared_ptr<const resources>> type_needs_;
 
   task_book book_; ///< per task: submit time, flags, id
   /// Results of this instant, posted as one batch, then the polls of the

@@ -95,21 +95,15 @@ void sim_driver::submit_job(std::size_t n) {
     auto pick = static_cast<std::size_t>(
         std::lower_bound(type_cdf_.begin(), type_cdf_.end(), u)
         - type_cdf_.begin());
-    const auto& tt = types[types_[std::min(pick, types_.size() - 1)]];
+    const auto at = std::min(pick, types_.size() - 1);
+    const auto& tt = types[types_[at]];
     task_spec t;
     t.type = tt.name;
     t.params = json::object{{"i", first + k}};
     // Attempts are used up by lease expiries (dropped results, lost
     // subtrees); injected failures must not make tasks fail for good.
     t.max_attempts = 1000;
-    if (tt.gpu_vram > 0) {
-      hardware_device d;
-      d.type = "gpu";
-      d.properties = json::object{{"vram_gb", tt.gpu_vram}};
-      resources req;
-      req.devices = std::vector<hardware_device>{std::move(d)};
-      t.requirements = std::move(req);
-    }
+    t.requirements = type_needs_[at];
     job.tasks.push_back(std::move(t));
   }
   s_.tasks += n;

@@ -10,6 +10,22 @@ namespace rxon::runtime::simulate {
 
 using namespace rxon::actors;
 
+namespace {
+
+/// What a task type asks of a leaf: a GPU with `vram` GB; null for 0.
+std::shared_ptr<const resources> gpu_need(int32_t vram) {
+  if (vram <= 0)
+    return nullptr;
+  hardware_device d;
+  d.type = "gpu";
+  d.properties = json::object{{"vram_gb", vram}};
+  resources need;
+  need.devices = std::vector<hardware_device>{std::move(d)};
+  return std::make_shared<const resources>(std::move(need));
+}
+
+} // namespace
+
 sim_driver::sim_driver(const sim_options& opts, topology tree,
                        progress_fn progress)
     : opts_(opts), tree_(std::move(tree)), progress_(std::move(progress)),
@@ -116,6 +132,7 @@ status sim_driver::start() {
   for (uint32_t i = 0; i < types.size(); ++i)
     if (types[i].gpu_vram <= max_vram) {
       types_.push_back(i);
+      type_needs_.push_back(gpu_need(types[i].gpu_vram));
       acc += types[i].weight;
       type_cdf_.push_back(acc);
     }

@@ -74,7 +74,8 @@ result<actors::job_spec> local_job(const task_payload& task,
       if (!res)
         return error{res.error().code,
                      "metadata.rxon.requirements: " + res.error().message};
-      ts.requirements = std::move(*res);
+      ts.requirements
+          = std::make_shared<const rxon::resources>(std::move(*res));
     }
     if (const auto* k = task.metadata.find("rxon.skill"); k && !k->is_null()) {
       auto skill = from_json<skill_info>(*k);

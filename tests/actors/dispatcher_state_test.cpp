@@ -97,7 +97,7 @@ TEST_CASE("only holons that match skill and resources receive a task") {
   req.devices.emplace();
   req.devices->push_back(gpu(16, "rtx")); // vram >= 16, model contains rtx
   req.devices->front().properties = json::object{{"vram_gb", 16}};
-  t.requirements = req;
+  t.requirements = std::make_shared<const resources>(req);
   auto ack = f.submit({t});
   CHECK_FALSE(f.take("no-skill"));
   CHECK_FALSE(f.take("small-gpu"));
@@ -696,7 +696,7 @@ TEST_CASE("a new task passes over a large pool of idle holons that cannot "
   resources req;
   req.devices.emplace();
   req.devices->push_back(gpu(40));
-  t.requirements = req;
+  t.requirements = std::make_shared<const resources>(req);
   f.submit({t});
   CHECK(delivered(f.last, big));
 }
@@ -730,7 +730,7 @@ TEST_CASE("each stored task carries its own requirements, however classes "
     resources req;
     req.devices.emplace();
     req.devices->push_back(gpu(vram));
-    t.requirements = req;
+    t.requirements = std::make_shared<const resources>(req);
     return t;
   };
   auto plain = task("render");

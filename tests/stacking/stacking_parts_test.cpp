@@ -52,7 +52,7 @@ worker_registration mid_reg(std::string id = "mid") {
 
 task_spec render_needing(int vram) {
   auto t = task("render");
-  t.requirements = gpus({vram});
+  t.requirements = std::make_shared<const resources>(gpus({vram}));
   return t;
 }
 
@@ -106,7 +106,8 @@ TEST_CASE("a parent matches an orchestrator holon against any one of its "
   p.submit(render_needing(48)); // no profile has 48 GB
   CHECK_FALSE(p.take("mid"));
   auto echo = task("echo");
-  echo.requirements = gpus({8}); // echo's profile has no GPU
+  // echo's profile has no GPU
+  echo.requirements = std::make_shared<const resources>(gpus({8}));
   p.submit(echo);
   CHECK_FALSE(p.take("mid"));
   auto plain = p.submit(task("echo"));
@@ -317,7 +318,8 @@ TEST_CASE("a pulled task becomes a one-attempt local job carrying the "
   REQUIRE(spec->tasks.size() == 1);
   CHECK(spec->owner == "rxon.uplink");
   CHECK(spec->tasks[0].max_attempts == 1);
-  CHECK(spec->tasks[0].requirements == gpus({16}));
+  REQUIRE(spec->tasks[0].requirements);
+  CHECK(*spec->tasks[0].requirements == gpus({16}));
   CHECK(spec->tasks[0].deadline == t.deadline);
   auto ref = runtime::parent_of(spec->metadata);
   REQUIRE(ref);
