@@ -62,6 +62,13 @@ std::string type_name(int t) {
   return "type" + std::to_string(t);
 }
 
+hardware_device gpu_device(int vram_gb) {
+  hardware_device d;
+  d.type = "gpu";
+  d.properties = json::object{{"vram_gb", vram_gb}};
+  return d;
+}
+
 /// Holon i: skill block i % 20 (5 of the 100 types), resource profile
 /// (i / 20) % 20 with a GPU of 8 + 4p GB.
 worker_registration make_holon(int i) {
@@ -76,10 +83,8 @@ worker_registration make_holon(int i) {
   r.supported_skills = std::move(skills);
   int p = (i / profiles) % profiles;
   resources res;
-  hardware_device d;
-  d.type = "gpu";
+  auto d = gpu_device(8 + 4 * p);
   d.model = "RTX " + std::to_string(4000 + p);
-  d.properties = json::object{{"vram_gb", 8 + 4 * p}};
   res.devices = std::vector<hardware_device>{d};
   res.properties = json::object{{"cpu_cores", 8 + p}};
   r.resources = std::move(res);
@@ -95,11 +100,8 @@ std::shared_ptr<const resources> gpu_need(int vram) {
   static const auto needs = [] {
     std::map<int, std::shared_ptr<const resources>> m;
     for (int gb : {8, 16, 32}) {
-      hardware_device d;
-      d.type = "gpu";
-      d.properties = json::object{{"vram_gb", gb}};
       resources req;
-      req.devices = std::vector<hardware_device>{d};
+      req.devices = std::vector<hardware_device>{gpu_device(gb)};
       m[gb] = std::make_shared<const resources>(std::move(req));
     }
     return m;

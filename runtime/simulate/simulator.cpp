@@ -16,11 +16,8 @@ namespace {
 std::shared_ptr<const resources> gpu_need(int32_t vram) {
   if (vram <= 0)
     return nullptr;
-  hardware_device d;
-  d.type = "gpu";
-  d.properties = json::object{{"vram_gb", vram}};
   resources need;
-  need.devices = std::vector<hardware_device>{std::move(d)};
+  need.devices = std::vector<hardware_device>{gpu_device(vram)};
   return std::make_shared<const resources>(std::move(need));
 }
 

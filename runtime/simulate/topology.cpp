@@ -10,14 +10,14 @@ namespace {
 
 constexpr std::size_t max_nodes = 50'000'000;
 
-hardware_device gpu(int vram) {
+} // namespace
+
+hardware_device gpu_device(int32_t vram_gb) {
   hardware_device d;
   d.type = "gpu";
-  d.properties = json::object{{"vram_gb", vram}};
+  d.properties = json::object{{"vram_gb", vram_gb}};
   return d;
 }
-
-} // namespace
 
 const std::vector<task_type>& task_types() {
   static const std::vector<task_type> types{
@@ -189,7 +189,7 @@ worker_registration registration_of(const sim_node& n) {
   r.supported_skills = std::move(skills);
   if (n.gpu_vram > 0) {
     resources res;
-    res.devices = std::vector<hardware_device>{gpu(n.gpu_vram)};
+    res.devices = std::vector<hardware_device>{gpu_device(n.gpu_vram)};
     r.resources = std::move(res);
   }
   return r;

@@ -59,4 +59,7 @@ struct task_type {
 /// The workload mix: cpu_small, cpu_large, gpu_infer, gpu_train.
 const std::vector<task_type>& task_types();
 
+/// A GPU with `vram_gb` GB: what a leaf offers and what a task type needs.
+hardware_device gpu_device(int32_t vram_gb);
+
 } // namespace rxon::runtime::simulate
