@@ -9,13 +9,35 @@ namespace rxon::actors {
 
 namespace {
 
-// Id layout (32 lowercase hex digits, time-ordered like UUIDv7): 12 of
-// Unix ms, 12 of the sequence number, 8 random. Ordered keys make
-// SQLite's index inserts append-only instead of scattering page splits.
-constexpr std::size_t ms_digits = 12;
-constexpr std::size_t seq_digits = 12;
-constexpr std::size_t tail_digits = 8;
+// Id layout: 15 digits of a 64-letter alphabet, 6 bits each: 7 of Unix
+// ms (42 bits, until the year 2109), 7 of the sequence number (42 bits,
+// 4.4e12 tasks per process run), 1 random. Fifteen characters fit std::string's
+// inline buffer, so an id and its many copies (records, writes, payloads, acks)
+// never allocate; at 32 hex digits each copy was a heap block, and the shorter
+// keys make SQLite's rows and indexes denser. The alphabet is base64url's, in
+// ASCII order, so ids sort as their numbers do: time-ordered like UUIDv7, and
+// SQLite's index inserts append instead of scattering page splits.
+constexpr std::size_t digit_bits = 6;
+constexpr std::size_t ms_digits = 7;
+constexpr std::size_t seq_digits = 7;
+constexpr std::size_t tail_digits = 1;
 constexpr std::size_t id_size = ms_digits + seq_digits + tail_digits;
+constexpr char alphabet[]
+    = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+static_assert(sizeof(alphabet) - 1 == std::size_t{1} << digit_bits);
+static_assert(id_size <= std::string{}.capacity(), "an id must stay inline");
+
+/// Each character's digit value, -1 outside the alphabet.
+struct digit_table {
+  signed char of[256];
+  constexpr digit_table() : of{} {
+    for (auto& d : of)
+      d = -1;
+    for (std::size_t i = 0; i + 1 < sizeof(alphabet); ++i)
+      of[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+  }
+};
+constexpr digit_table digits{};
 
 /// Asks for every cache line of `t` (if any) ahead of its use.
 template <class T>
@@ -27,22 +49,13 @@ void prefetch_lines(const T* t) noexcept {
     __builtin_prefetch(at + line);
 }
 
-int hex_digit(char c) noexcept {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
 } // namespace
 
 std::string dispatcher_state::format_id(const id_parts& p) {
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string id(id_size, '0');
-  auto put = [&](std::size_t at, uint64_t v, std::size_t digits) {
-    for (auto i = digits; i-- > 0; v >>= 4)
-      id[at + i] = hex[v & 0xF];
+  std::string id(id_size, alphabet[0]);
+  auto put = [&](std::size_t at, uint64_t v, std::size_t n) {
+    for (auto i = n; i-- > 0; v >>= digit_bits)
+      id[at + i] = alphabet[v & ((1u << digit_bits) - 1)];
   };
   put(0, static_cast<uint64_t>(p.ms), ms_digits);
   put(ms_digits, p.seq, seq_digits);
@@ -57,12 +70,12 @@ dispatcher_state::parse_id(std::string_view id) noexcept {
   uint64_t v[3] = {0, 0, 0};
   std::size_t field = 0;
   for (std::size_t i = 0; i < id_size; ++i) {
-    auto d = hex_digit(id[i]);
+    int d = digits.of[static_cast<unsigned char>(id[i])];
     if (d < 0)
       return std::nullopt;
     if (i == ms_digits || i == ms_digits + seq_digits)
       ++field;
-    v[field] = v[field] << 4 | static_cast<uint64_t>(d);
+    v[field] = v[field] << digit_bits | static_cast<uint64_t>(d);
   }
   return id_parts{static_cast<int64_t>(v[0]), v[1],
                   static_cast<uint32_t>(v[2])};
@@ -72,10 +85,12 @@ dispatcher_state::id_parts dispatcher_state::next_id(int64_t now,
                                                      uint64_t seq) {
   // The parts are kept as the id's digits can hold them, so that parsing
   // the id gives them back exactly.
-  constexpr uint64_t ms_mask = (uint64_t{1} << (4 * ms_digits)) - 1;
-  constexpr uint64_t seq_mask = (uint64_t{1} << (4 * seq_digits)) - 1;
+  constexpr uint64_t ms_mask = (uint64_t{1} << (digit_bits * ms_digits)) - 1;
+  constexpr uint64_t seq_mask = (uint64_t{1} << (digit_bits * seq_digits)) - 1;
+  constexpr uint64_t tail_mask
+      = (uint64_t{1} << (digit_bits * tail_digits)) - 1;
   return {static_cast<int64_t>(static_cast<uint64_t>(now) & ms_mask),
-          seq & seq_mask, static_cast<uint32_t>(rng_())};
+          seq & seq_mask, static_cast<uint32_t>(rng_() & tail_mask)};
 }
 
 dispatcher_state::task_entry*

@@ -81,14 +81,14 @@ TEST_CASE("tasks are found by id whether this dispatcher minted the id or a "
   REQUIRE(ack);
   REQUIRE(ack->task_ids.size() == 2);
   for (const auto& id : ack->task_ids) {
-    REQUIRE(id.size() == 32);
+    REQUIRE(id.size() == 15);
     REQUIRE(d.find_task(id) != nullptr);
     CHECK(d.find_task(id)->task_id == id);
   }
   // A task restored from an earlier process: its id embeds the same
   // sequence number as the first live task, with another time and tail.
   auto twin = ack->task_ids[0];
-  twin[0] = twin[0] == 'f' ? 'e' : 'f';
+  twin[0] = twin[0] == 'Q' ? 'R' : 'Q';
   storage::job_record j{"job-old", "client", {}, now};
   storage::task_record old;
   old.task_id = twin;
@@ -104,10 +104,40 @@ TEST_CASE("tasks are found by id whether this dispatcher minted the id or a "
   REQUIRE(d.find_task("restored-1") != nullptr);
   CHECK(d.find_task("nope") == nullptr);
   CHECK(d.find_task(std::string(32, 'z')) == nullptr);
+  CHECK(d.find_task(std::string(15, 'z')) == nullptr);
+  CHECK(d.find_task("QQQQQQQQQQQQQQ!") == nullptr); // not in the alphabet
   // Cancelling by id reaches the restored task, not its twin.
   REQUIRE(d.cancel_task("client", twin, now, fx));
   CHECK(d.find_task(twin)->state == task_state::cancelled);
   CHECK(d.find_task(ack->task_ids[0])->state == task_state::pending);
+}
+
+TEST_CASE("ids are short, URL-safe and sort in the order they were minted") {
+  dispatcher_state d{dispatch_config{}, 42};
+  effects fx;
+  std::vector<std::string> ids;
+  // Across milliseconds, and many within one (the sequence number orders
+  // those), with digits carried at every position of the sequence field.
+  for (int64_t now : {int64_t{1'700'000'000'000}, int64_t{1'700'000'000'001},
+                      int64_t{4'398'046'511'000}}) {
+    auto ack = d.submit(job(std::vector<task_spec>(70, task("echo"))), now, fx);
+    REQUIRE(ack);
+    ids.push_back(ack->job_id);
+    ids.insert(ids.end(), ack->task_ids.begin(), ack->task_ids.end());
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& id = ids[i];
+    CHECK(id.size() <= std::string{}.capacity()); // stored inline
+    for (char c : id) {
+      bool url_safe = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')
+                      || (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+      CHECK(url_safe);
+    }
+    if (i > 0)
+      CHECK(ids[i - 1] < id);
+  }
+  for (const auto& id : ids) // each names its task or job
+    CHECK((d.find_task(id) != nullptr || d.job_view("client", id)));
 }
 
 TEST_CASE("finished tasks leave memory in order once more than the retained "
