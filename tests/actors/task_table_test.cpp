@@ -116,8 +116,9 @@ TEST_CASE("ids are short, URL-safe and sort in the order they were minted") {
   dispatcher_state d{dispatch_config{}, 42};
   effects fx;
   std::vector<std::string> ids;
-  // Across milliseconds, and many within one (the sequence number orders
-  // those), with digits carried at every position of the sequence field.
+  // Across milliseconds, the last one near the top of the 42-bit field,
+  // and many ids within one millisecond: the sequence number orders those,
+  // and its low digit wraps into the next one (every 64 ids) on the way.
   for (int64_t now : {int64_t{1'700'000'000'000}, int64_t{1'700'000'000'001},
                       int64_t{4'398'046'511'000}}) {
     auto ack = d.submit(job(std::vector<task_spec>(70, task("echo"))), now, fx);
