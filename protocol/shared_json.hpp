@@ -29,6 +29,9 @@ public:
   /// Its compact text; empty when null (stored as SQL NULL).
   const std::string& text() const noexcept;
   bool is_null() const noexcept { return !body_; }
+  /// The tree this copy shares (null when null): copies of one value have
+  /// the same identity, so a check of one holds for all of them.
+  const void* identity() const noexcept { return body_.get(); }
 
   /// Structural equality, as json::value's.
   friend bool operator==(const shared_value& x, const shared_value& y) {

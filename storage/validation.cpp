@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace rxon::storage {
 
@@ -81,7 +82,26 @@ status check_json(const std::string& what, const std::string& id,
   return {};
 }
 
-status check_task(const task_record& t) {
+/// Shared JSON (json::shared_value) already found valid in this batch: the
+/// tasks of one class carry one requirements tree, checked once per batch
+/// instead of once per task.
+class checked_shared {
+public:
+  status check(const std::string& what, const std::string& id,
+               const char* field, const json::shared_value& v) {
+    if (v.is_null() || seen_.count(v.identity()) > 0)
+      return {};
+    if (auto st = check_json(what, id, field, v.get()); !st)
+      return st;
+    seen_.insert(v.identity());
+    return {};
+  }
+
+private:
+  std::unordered_set<const void*> seen_;
+};
+
+status check_task(const task_record& t, checked_shared& shared) {
   static const std::string what = "task";
   if (t.task_id.empty())
     return error{errc::invalid_value, "task: task_id: empty"};
@@ -94,13 +114,14 @@ status check_task(const task_record& t) {
   if (t.max_cost && !std::isfinite(*t.max_cost))
     return invalid(what, t.task_id, "max_cost", "not a finite number");
   for (auto [field, v] :
-       {std::pair{"params", &t.params},
-        std::pair{"requirements", &t.requirements.get()},
-        std::pair{"skill", &t.skill.get()}, std::pair{"result", &t.result},
+       {std::pair{"params", &t.params}, std::pair{"result", &t.result},
         std::pair{"error", &t.error}})
     if (auto st = check_json(what, t.task_id, field, *v); !st)
       return st;
-  return {};
+  if (auto st = shared.check(what, t.task_id, "requirements", t.requirements);
+      !st)
+    return st;
+  return shared.check(what, t.task_id, "skill", t.skill);
 }
 
 status check_update(const task_update& u) {
@@ -129,8 +150,9 @@ status validate(const change_batch& batch) {
     if (auto st = check_json("job", j.job_id, "metadata", j.metadata); !st)
       return st;
   }
+  checked_shared shared;
   for (const auto& t : batch.tasks)
-    if (auto st = check_task(t); !st)
+    if (auto st = check_task(t, shared); !st)
       return st;
   for (const auto& u : batch.task_updates)
     if (auto st = check_update(u); !st)

@@ -292,6 +292,38 @@ TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
   CHECK_FALSE(get(f.st->task("t1")).has_value());
 }
 
+TEST_CASE_TEMPLATE("shared requirements are checked for every tree a batch has",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  // The check of a shared tree is remembered within a batch, so a good
+  // tree must not vouch for another one, nor a batch for the next.
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  json::shared_value good = json::object{{"cpu", json::object{{"cores", 2}}}};
+  json::shared_value bad = json::object{{"gpu", "\xFF"}};
+  auto with = [](std::string id, const json::shared_value& req) {
+    auto t = make_task(std::move(id));
+    t.requirements = req;
+    return t;
+  };
+  ok(f.st->apply({.tasks = {with("t1", good), with("t2", good)}}));
+  auto st = f.st->apply(
+      {.tasks = {with("t3", good), with("t4", bad), with("t5", bad)}});
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().code == errc::invalid_value);
+  CHECK_MESSAGE(st.error().message.find("'t4': requirements")
+                    != std::string::npos,
+                st.error().message);
+  CHECK_FALSE(get(f.st->task("t3")).has_value());
+  auto skill = with("t6", good);
+  skill.skill = bad;
+  st = f.st->apply({.tasks = {skill}});
+  REQUIRE_FALSE(st.has_value());
+  CHECK(st.error().message.find("'t6': skill") != std::string::npos);
+  ok(f.st->apply({.tasks = {with("t7", good)}}));
+  CHECK(get(f.st->task("t2"))->requirements == good);
+  CHECK(get(f.st->task("t7"))->requirements == good);
+}
+
 TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   fixture<Kind> f;
