@@ -7,7 +7,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -133,7 +132,10 @@ struct writer::impl {
   writer_options opts_;
   mutable std::mutex mtx_;
   std::condition_variable cv_;
-  std::deque<item> queue_;         // guarded by mtx_
+  // A vector, swapped with the writer's emptied one at each take: a deque
+  // allocated a block per item (an item is bigger than its 512-byte
+  // blocks), on the submitting thread, freed on the writer's.
+  std::vector<item> queue_;        // guarded by mtx_
   std::size_t queued_changes_ = 0; // guarded by mtx_
   std::size_t queued_reads_ = 0;   // guarded by mtx_
   bool stopping_ = false;          // guarded by mtx_
@@ -201,8 +203,9 @@ struct writer::impl {
   ///   group gathers while changes keep coming (one per quiet_gap at
   ///   least), until its oldest is busy_gather old. When every client
   ///   waits on this commit arrivals stop, and it goes at once.
-  /// Empty means "stop".
-  std::deque<item> take() {
+  /// Swaps the queued items into `out` (empty, its capacity kept from the
+  /// last round). Empty means "stop".
+  void take(std::vector<item>& out) {
     using clock = std::chrono::steady_clock;
     std::unique_lock<std::mutex> lock{mtx_};
     const bool arrived = !queue_.empty();
@@ -228,11 +231,9 @@ struct writer::impl {
     else if (!ready() && arrived && opts_.busy_gather.count() > 0
              && pacing_.loaded())
       gather(lock, ready);
-    std::deque<item> out;
     out.swap(queue_);
     queued_changes_ = 0;
     queued_reads_ = 0;
-    return out;
   }
 
   template <class Ready>
@@ -251,8 +252,9 @@ struct writer::impl {
   }
 
   void run() {
+    std::vector<item> items;
     for (;;) {
-      auto items = take();
+      take(items);
       if (items.empty())
         return;
       auto t0 = std::chrono::steady_clock::now();
@@ -276,13 +278,14 @@ struct writer::impl {
       }
       commit(items, first, items.size());
       pacing_.committed(std::chrono::steady_clock::now() - t0);
+      items.clear(); // callbacks and batches go before the writer waits
     }
   }
 
   /// Commits items [first, last) in one transaction, then runs their
   /// callbacks in submission order. A submission that fails validation is
   /// left out and gets its own error; a failed transaction fails the group.
-  void commit(std::deque<item>& items, std::size_t first, std::size_t last) {
+  void commit(std::vector<item>& items, std::size_t first, std::size_t last) {
     if (first == last)
       return;
     change_batch group;
