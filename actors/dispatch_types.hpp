@@ -95,6 +95,16 @@ struct effects {
     return answers.empty() && changes.empty() && commands.empty()
            && touched.empty() && notices.empty();
   }
+  /// Empties it for the next step. The lists keep their capacity (not the
+  /// changes, which go to the writer), so a reused effects object
+  /// allocates no answer list per poll.
+  void clear() noexcept {
+    answers.clear();
+    changes = {};
+    commands.clear();
+    touched.clear();
+    notices.clear();
+  }
 };
 
 struct dispatch_stats {

@@ -321,75 +321,14 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       root_opts, caf::actor_cast<dispatcher_actor>(self), self->address());
   schedule_tick(self);
   return {
-      // -- holons -----------------------------------------------------------
-      [self](register_msg& msg) {
-        auto& s = self->state;
-        holon_actor parent = s.root;
-        if (!msg.parent_id.empty()) {
-          auto p = s.holons.find(msg.parent_id);
-          if (p == s.holons.end()) {
-            msg.done(error{errc::not_found,
-                           "parent holon '" + msg.parent_id + "' not found"});
-            return;
-          }
-          parent = p->second.handle;
-        }
-        uint64_t request = 0;
-        if (msg.done) {
-          request = s.next_registration++;
-          s.registrations.emplace(request, std::move(msg.done));
-        }
-        self->send(parent, spawn_child_msg{std::move(msg.reg), request});
-      },
-      [self](holon_up_msg& msg) {
-        auto& s = self->state;
-        auto now = now_of(self);
-        const auto id = msg.reg.worker_id;
-        auto parent
-            = msg.parent_id == "root" ? std::string{"root"} : msg.parent_id;
-        effects fx;
-        if (msg.restarted)
-          s.logic->requeue_leases(id, now, fx);
-        s.logic->add_holon(msg.reg, now);
-        auto& link = s.holons[id];
-        if (link.parent.empty()) {
-          link.parent = parent;
-          s.children[parent].push_back(id);
-        }
-        link.handle = caf::actor_cast<holon_actor>(msg.holon);
-        link.last_touch_ms = now;
-        if (s.opts.writer) // without a store the record would be dropped
-          fx.changes.holons.push_back(
-              {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
-        callback<json::value> done;
-        if (auto w = s.registrations.find(msg.request);
-            w != s.registrations.end()) {
-          done = std::move(w->second);
-          s.registrations.erase(w);
-        }
-        if (!done) {
-          carry_out(self, fx);
-          return;
-        }
-        json::value ack = json::object{{"status", "registered"},
-                                       {"worker_id", id},
-                                       {"version", RXON_PROTOCOL_VERSION}};
-        carry_out(self, fx,
-                  reply_after_commit(std::move(done), std::move(ack)));
-      },
-      [self](down_atom, const std::string& id, bool lost) {
-        remove_subtree(self, id, lost);
-      },
-      [self](crash_atom, const std::string& id) {
-        // Fault injection (simulation): an abnormal exit, as from a crash.
-        if (auto h = self->state.holons.find(id); h != self->state.holons.end())
-          self->send(h->second.handle, crash_atom::value);
-      },
-      // -- worker side ------------------------------------------------------
+      // -- hot path ----------------------------------------------------------
+      // First: CAF tries the handlers in order, and every handler of a
+      // user-defined message type ahead of the match costs a type check.
       [self](poll_msg& msg) {
         auto& s = self->state;
         auto id = s.next_poll++;
-        effects fx;
+        auto& fx = s.poll_effects;
+        fx.clear();
         s.logic->poll(id, msg.req, now_of(self), fx);
         // Answered at once (under load, most polls): the callback needs no
         // entry in `polls`, which only parked polls wait in.
@@ -455,6 +394,71 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
                     }
                   });
       },
+      // -- holons -----------------------------------------------------------
+      [self](register_msg& msg) {
+        auto& s = self->state;
+        holon_actor parent = s.root;
+        if (!msg.parent_id.empty()) {
+          auto p = s.holons.find(msg.parent_id);
+          if (p == s.holons.end()) {
+            msg.done(error{errc::not_found,
+                           "parent holon '" + msg.parent_id + "' not found"});
+            return;
+          }
+          parent = p->second.handle;
+        }
+        uint64_t request = 0;
+        if (msg.done) {
+          request = s.next_registration++;
+          s.registrations.emplace(request, std::move(msg.done));
+        }
+        self->send(parent, spawn_child_msg{std::move(msg.reg), request});
+      },
+      [self](holon_up_msg& msg) {
+        auto& s = self->state;
+        auto now = now_of(self);
+        const auto id = msg.reg.worker_id;
+        auto parent
+            = msg.parent_id == "root" ? std::string{"root"} : msg.parent_id;
+        effects fx;
+        if (msg.restarted)
+          s.logic->requeue_leases(id, now, fx);
+        s.logic->add_holon(msg.reg, now);
+        auto& link = s.holons[id];
+        if (link.parent.empty()) {
+          link.parent = parent;
+          s.children[parent].push_back(id);
+        }
+        link.handle = caf::actor_cast<holon_actor>(msg.holon);
+        link.last_touch_ms = now;
+        if (s.opts.writer) // without a store the record would be dropped
+          fx.changes.holons.push_back(
+              {id, parent == "root" ? "" : parent, to_json(msg.reg), now});
+        callback<json::value> done;
+        if (auto w = s.registrations.find(msg.request);
+            w != s.registrations.end()) {
+          done = std::move(w->second);
+          s.registrations.erase(w);
+        }
+        if (!done) {
+          carry_out(self, fx);
+          return;
+        }
+        json::value ack = json::object{{"status", "registered"},
+                                       {"worker_id", id},
+                                       {"version", RXON_PROTOCOL_VERSION}};
+        carry_out(self, fx,
+                  reply_after_commit(std::move(done), std::move(ack)));
+      },
+      [self](down_atom, const std::string& id, bool lost) {
+        remove_subtree(self, id, lost);
+      },
+      [self](crash_atom, const std::string& id) {
+        // Fault injection (simulation): an abnormal exit, as from a crash.
+        if (auto h = self->state.holons.find(id); h != self->state.holons.end())
+          self->send(h->second.handle, crash_atom::value);
+      },
+      // -- worker side ------------------------------------------------------
       [self](heartbeat_msg& msg) {
         effects fx;
         auto reply = self->state.logic->heartbeat(msg.worker_id, msg.hb,

@@ -65,6 +65,8 @@ struct dispatcher_actor_state {
   /// Jobs submitted while the writer was backlogged, in arrival order.
   /// Like parked polls, they get no answer if the actor stops first.
   std::deque<submit_msg> held_submits;
+  /// The effects of a poll step, reused (see effects::clear).
+  effects poll_effects;
 };
 
 /// Behaviour of the dispatcher actor; `logic` may come pre-loaded
