@@ -59,7 +59,7 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
   created.reserve(spec.tasks.size());
   ack.task_ids.reserve(spec.tasks.size());
   for (auto& ts : spec.tasks) {
-    auto t = std::make_unique<task_entry>();
+    auto t = new_task();
     auto id = next_id(now, next_seq_++);
     t->seq = id.seq;
     t->id_ms = id.ms;

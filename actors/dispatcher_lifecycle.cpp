@@ -418,7 +418,7 @@ void dispatcher_state::restore(const storage::job_record& job,
   for (auto& rec : tasks) {
     if (find_entry(rec.task_id))
       continue;
-    auto t = std::make_unique<task_entry>();
+    auto t = new_task();
     t->rec = std::move(rec);
     t->stored = true; // it comes from the store
     requirement r;

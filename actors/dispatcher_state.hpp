@@ -15,6 +15,7 @@
 // at one queue head per compatible class of the holon's skills.
 
 #include "actors/dispatch_types.hpp"
+#include "actors/entry_pool.hpp"
 #include "actors/holon_profile.hpp"
 #include "actors/id_index.hpp"
 #include "actors/orchestrator_api.hpp"
@@ -258,7 +259,9 @@ private:
   /// A fresh id for `seq` at `now`.
   id_parts next_id(int64_t now, uint64_t seq);
   task_entry* find_entry(std::string_view task_id) const;
-  task_entry& add_task(std::unique_ptr<task_entry> t);
+  using task_ptr = entry_pool<task_entry>::ptr;
+  task_ptr new_task();
+  task_entry& add_task(task_ptr t);
   void drop_task(task_entry& t);
   void enqueue(task_entry& t, int64_t now, effects& fx);
   /// Takes a queued task out of its class's queue.
@@ -311,7 +314,8 @@ private:
   /// Tasks by seq; an id minted here carries its seq, so a lookup by id
   /// decodes it instead of hashing. Tasks restored from the store keep
   /// their old ids: those resolve through foreign_ids_.
-  seq_table<task_entry> tasks_;
+  entry_pool<task_entry> task_pool_; ///< before tasks_, which it outlives
+  seq_table<task_entry, entry_pool<task_entry>::deleter> tasks_;
   std::unordered_map<std::string, uint64_t> foreign_ids_;
   std::unordered_map<std::string, std::unique_ptr<job_entry>> jobs_;
   id_index<holon_entry> holons_;

@@ -120,12 +120,14 @@ void dispatcher_state::prefetch_entry(std::string_view task_id) const noexcept {
     prefetch_lines(tasks_.find(p->seq));
 }
 
-dispatcher_state::task_entry&
-dispatcher_state::add_task(std::unique_ptr<task_entry> t) {
-  // A pending task costs an entry; jemalloc's size classes step from 512
-  // to 640 bytes, so a field more is a quarter more memory per task.
-  static_assert(sizeof(task_entry) <= 512,
-                "task_entry outgrew jemalloc's 512-byte size class");
+dispatcher_state::task_ptr dispatcher_state::new_task() {
+  return task_pool_.make();
+}
+
+dispatcher_state::task_entry& dispatcher_state::add_task(task_ptr t) {
+  // Every pending task costs an entry (task_pool_ packs them at their
+  // exact size): a burst of 200k tasks pays each byte 200k times.
+  static_assert(sizeof(task_entry) <= 512, "task_entry grew past 512 bytes");
   // Restored tasks keep the ids an earlier process gave them.
   if (t->id_ms < 0)
     foreign_ids_.emplace(t->rec.task_id, t->seq);

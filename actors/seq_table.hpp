@@ -16,9 +16,11 @@
 
 namespace rxon::actors {
 
-template <class T>
+template <class T, class Deleter = std::default_delete<T>>
 class seq_table {
 public:
+  using owner = std::unique_ptr<T, Deleter>;
+
   std::size_t size() const noexcept { return live_; }
 
   T* find(uint64_t seq) const noexcept {
@@ -41,7 +43,7 @@ public:
 
   /// Takes `entry` under `seq`, which should exceed every seq inserted
   /// before (an older one goes to the side map).
-  T& insert(uint64_t seq, std::unique_ptr<T> entry) {
+  T& insert(uint64_t seq, owner entry) {
     auto& out = *entry;
     ++live_;
     if (window_.empty())
@@ -87,9 +89,9 @@ private:
     }
   }
 
-  std::deque<std::unique_ptr<T>> window_;
+  std::deque<owner> window_;
   uint64_t base_ = 0;
-  std::unordered_map<uint64_t, std::unique_ptr<T>> far_;
+  std::unordered_map<uint64_t, owner> far_;
   std::size_t live_ = 0;
   std::size_t in_window_ = 0;
 };
