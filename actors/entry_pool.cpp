@@ -22,7 +22,7 @@ void* map_chunk(std::size_t bytes) {
   // without THP refuses the advice, which changes nothing then.
   (void)madvise(chunk, bytes, MADV_NOHUGEPAGE);
 #ifdef MADV_POPULATE_WRITE
-  // Faulted in by one call instead of 256 traps as entries fill the chunk
+  // Faulted in by one call instead of a trap per page as entries fill it
   // (Linux 5.14+; older kernels refuse it and the pages fault lazily).
   (void)madvise(chunk, bytes, MADV_POPULATE_WRITE);
 #endif
