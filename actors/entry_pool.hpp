@@ -39,8 +39,8 @@ void unmap_chunk(void* chunk, std::size_t bytes) noexcept;
 template <class T>
 class entry_pool {
 public:
-  /// Small, so that a dispatcher with few tasks (simulate runs a thousand)
-  /// holds little; big enough that mapping is rare (585 task entries).
+  /// Small, so that a dispatcher with few tasks holds little (a chunk is
+  /// faulted in whole); big enough that mapping is rare (585 task entries).
   static constexpr std::size_t chunk_bytes = std::size_t{256} << 10;
 
   /// Destroys its entry through the pool it came from.
