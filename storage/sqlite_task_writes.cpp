@@ -2,6 +2,9 @@
 
 #include "storage/sqlite_rows.hpp"
 
+#include <string_view>
+#include <unordered_set>
+
 namespace rxon::storage::sqlite {
 
 namespace {
@@ -44,15 +47,23 @@ std::string put_sql(std::size_t rows) {
 
 /// The narrow state-transition write: a row of task_states (schema v4)
 /// with only the mutable columns, so the task_base row, its index and its
-/// JSON inputs are left alone. Rows of one statement apply in order, so the
-/// last update of a task listed twice wins. The foreign key refuses an
-/// update of a task that is not stored.
+/// JSON inputs are left alone. Rows of one statement apply in order (the
+/// CROSS JOIN keeps the VALUES as the outer loop), so the last update of a
+/// task listed twice wins. The join is the reference check: an update of a
+/// task not stored inserts no row, which the caller sees in the count of
+/// changes. SQLite's own foreign key check opened a cursor on task_base
+/// for every row, 14% of the writer's instructions with the job check.
 std::string update_sql(std::size_t rows) {
   return "INSERT OR REPLACE INTO task_states(task_id, state, attempts, "
          "holon_id, lease_expiry_ms, not_before_ms, result, error, "
-         "origin_worker_id, updated_ms) VALUES "
-         + values(rows, update_params);
+         "origin_worker_id, updated_ms) SELECT v.column1, v.column2, "
+         "v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, "
+         "v.column9, v.column10 FROM (VALUES "
+         + values(rows, update_params)
+         + ") AS v CROSS JOIN task_base AS b ON b.task_id = v.column1";
 }
+
+constexpr const char* job_exists_sql = "SELECT 1 FROM jobs WHERE job_id = ?1";
 
 void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
@@ -85,6 +96,10 @@ error naming(const std::string& task_id, const error& e) {
 
 status task_writes::prepare(sqlite3* db) {
   db_ = db;
+  auto exists = sqlite::prepare(db, job_exists_sql);
+  if (!exists)
+    return std::move(exists).error();
+  job_exists_ = std::move(*exists);
   for (std::size_t k = 0; k < sizes.size(); ++k)
     for (auto [ptr, sql] : {std::pair{&puts_[k], put_sql(sizes[k])},
                             std::pair{&updates_[k], update_sql(sizes[k])}}) {
@@ -154,11 +169,32 @@ status task_writes::update_one(const task_update& u) {
   auto* s = updates_.back().get();
   bind_update(s, 0, u, bufs_.data());
   reset_guard guard{s};
-  if (int rc = sqlite3_step(s); rc != SQLITE_DONE) {
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-      return error{errc::conflict,
-                   "task '" + u.task_id + "': update of a task not stored"};
+  if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
     return naming(u.task_id, fail(db_, "update task", rc));
+  if (sqlite3_changes(db_) == 0)
+    return error{errc::conflict,
+                 "task '" + u.task_id + "': update of a task not stored"};
+  return {};
+}
+
+status task_writes::check_jobs(const std::vector<task_record>& tasks) {
+  // A batch's tasks come in runs of one job: look each job up once.
+  std::unordered_set<std::string_view> known;
+  std::string_view last;
+  auto* s = job_exists_.get();
+  for (const auto& t : tasks) {
+    if (t.job_id == last || known.contains(t.job_id))
+      continue;
+    bind_text(s, 1, t.job_id);
+    reset_guard guard{s};
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE)
+      return error{errc::conflict, "task '" + t.task_id + "': job '" + t.job_id
+                                       + "' does not exist"};
+    if (rc != SQLITE_ROW)
+      return naming(t.task_id, fail(db_, "look up job", rc));
+    known.insert(t.job_id);
+    last = t.job_id;
   }
   return {};
 }
@@ -181,10 +217,13 @@ status task_writes::write(const std::vector<Rec>& rows,
         reset_guard guard{s};
         rc = sqlite3_step(s);
       }
-      if (rc == SQLITE_DONE)
+      // Each row counts one change (an upsert or replace too); fewer
+      // means an update found no stored task.
+      if (rc == SQLITE_DONE
+          && static_cast<std::size_t>(sqlite3_changes(db_)) == n)
         continue;
-      // The failed statement changed nothing; redo its rows one by one
-      // to name the task at fault (the transaction is rolled back anyway).
+      // Redo the statement's rows one by one to name the task at fault
+      // (the transaction is rolled back anyway).
       for (std::size_t r = 0; r < n; ++r)
         if (auto st = (this->*one)(rows[i + r]); !st)
           return st;
@@ -198,6 +237,8 @@ status task_writes::write(const std::vector<Rec>& rows,
 }
 
 status task_writes::put(const std::vector<task_record>& tasks) {
+  if (auto st = check_jobs(tasks); !st)
+    return st;
   return write(tasks, puts_, put_params, 5, &task_writes::bind_put,
                &task_writes::put_one, "upsert tasks");
 }

@@ -27,7 +27,8 @@ public:
   /// Prepares the statements on `db`, which must outlive this object.
   status prepare(sqlite3* db);
 
-  /// Upserts whole rows, in order (the last put of an id wins).
+  /// Upserts whole rows, in order (the last put of an id wins). A task
+  /// whose job is not stored fails with errc::conflict naming both.
   status put(const std::vector<task_record>& tasks);
 
   /// Applies narrow updates, in order (the last update of an id wins). An
@@ -42,6 +43,8 @@ private:
                    std::string* bufs);
   status put_one(const task_record& t);
   status update_one(const task_update& u);
+  /// The jobs of `tasks` are stored (each job looked up once).
+  status check_jobs(const std::vector<task_record>& tasks);
   /// Binds rows with `bind` into the statements of `stmts` (one per entry
   /// of `sizes`); a failed statement is redone row by row with `one`.
   template <class Rec, class Bind, class One>
@@ -52,6 +55,7 @@ private:
   sqlite3* db_ = nullptr;
   std::array<stmt_ptr, sizes.size()> puts_;    ///< one per entry of sizes
   std::array<stmt_ptr, sizes.size()> updates_; ///< one per entry of sizes
+  stmt_ptr job_exists_;
   /// JSON text bound with SQLITE_STATIC: kept until the statement ran.
   std::array<std::string, chunk * 5> bufs_;
 };
