@@ -10,7 +10,7 @@ namespace rxon::storage {
 namespace {
 
 // Append new steps; never edit a released one.
-constexpr std::array<const char*, 4> steps = {
+constexpr std::array<const char*, 5> steps = {
     // v1: everything.
     R"sql(
 CREATE TABLE jobs (
@@ -163,6 +163,90 @@ CREATE VIEW tasks AS SELECT b.task_id, b.job_id, b.type,
   ifnull(s.origin_worker_id, b.origin_worker_id) AS origin_worker_id,
   b.created_ms, ifnull(s.updated_ms, b.updated_ms) AS updated_ms
   FROM task_base b LEFT JOIN task_states s USING (task_id);
+)sql",
+    // v5: task_states rows are keyed by an integer that task_base assigns
+    // (task_seq, its INTEGER PRIMARY KEY: unlike a bare rowid, VACUUM keeps
+    // it). A state write looks the task up once in task_base's task_id
+    // index, which is also the check that the task is stored, and then
+    // seeks task_states by integer; the text key cost it two text seeks
+    // and 16 bytes per row.
+    R"sql(
+CREATE TABLE task_base_v5 (
+  task_seq         INTEGER PRIMARY KEY,
+  task_id          TEXT NOT NULL UNIQUE,
+  job_id           TEXT NOT NULL REFERENCES jobs(job_id),
+  type             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state = 'pending'
+                     OR state = 'assigned' OR state = 'running'
+                     OR state = 'success' OR state = 'failure'
+                     OR state = 'cancelled' OR state = 'timeout'
+                     OR state = 'quarantined'),
+  attempts         INTEGER NOT NULL,
+  max_attempts     INTEGER NOT NULL,
+  holon_id         TEXT NOT NULL,
+  lease_expiry_ms  INTEGER NOT NULL,
+  not_before_ms    INTEGER NOT NULL,
+  priority         REAL NOT NULL,
+  deadline_ms      INTEGER,
+  max_cost         REAL,
+  params           TEXT,
+  requirements     TEXT,
+  skill            TEXT,
+  result           TEXT,
+  error            TEXT,
+  origin_worker_id TEXT NOT NULL,
+  created_ms       INTEGER NOT NULL,
+  updated_ms       INTEGER NOT NULL
+);
+INSERT INTO task_base_v5 (task_seq, task_id, job_id, type, state, attempts,
+  max_attempts, holon_id, lease_expiry_ms, not_before_ms, priority,
+  deadline_ms, max_cost, params, requirements, skill, result, error,
+  origin_worker_id, created_ms, updated_ms)
+  SELECT rowid, task_id, job_id, type, state, attempts, max_attempts,
+  holon_id, lease_expiry_ms, not_before_ms, priority, deadline_ms, max_cost,
+  params, requirements, skill, result, error, origin_worker_id, created_ms,
+  updated_ms FROM task_base;
+CREATE TABLE task_states_v5 (
+  task_seq         INTEGER PRIMARY KEY REFERENCES task_base(task_seq),
+  state            TEXT NOT NULL CHECK (state = 'pending'
+                     OR state = 'assigned' OR state = 'running'
+                     OR state = 'success' OR state = 'failure'
+                     OR state = 'cancelled' OR state = 'timeout'
+                     OR state = 'quarantined'),
+  attempts         INTEGER NOT NULL,
+  holon_id         TEXT NOT NULL,
+  lease_expiry_ms  INTEGER NOT NULL,
+  not_before_ms    INTEGER NOT NULL,
+  result           TEXT,
+  error            TEXT,
+  origin_worker_id TEXT NOT NULL,
+  updated_ms       INTEGER NOT NULL
+);
+INSERT INTO task_states_v5 SELECT b.rowid, s.state, s.attempts, s.holon_id,
+  s.lease_expiry_ms, s.not_before_ms, s.result, s.error, s.origin_worker_id,
+  s.updated_ms FROM task_states s JOIN task_base b USING (task_id);
+DROP VIEW tasks;
+DROP TRIGGER task_base_put;
+DROP TABLE task_states;
+DROP TABLE task_base;
+ALTER TABLE task_base_v5 RENAME TO task_base;
+ALTER TABLE task_states_v5 RENAME TO task_states;
+CREATE INDEX tasks_by_job ON task_base(job_id);
+CREATE TRIGGER task_base_put AFTER UPDATE ON task_base BEGIN
+  DELETE FROM task_states WHERE task_seq = new.task_seq;
+END;
+CREATE VIEW tasks AS SELECT b.task_id, b.job_id, b.type,
+  ifnull(s.state, b.state) AS state,
+  ifnull(s.attempts, b.attempts) AS attempts, b.max_attempts,
+  ifnull(s.holon_id, b.holon_id) AS holon_id,
+  ifnull(s.lease_expiry_ms, b.lease_expiry_ms) AS lease_expiry_ms,
+  ifnull(s.not_before_ms, b.not_before_ms) AS not_before_ms,
+  b.priority, b.deadline_ms, b.max_cost, b.params, b.requirements, b.skill,
+  CASE WHEN s.task_seq IS NULL THEN b.result ELSE s.result END AS result,
+  CASE WHEN s.task_seq IS NULL THEN b.error ELSE s.error END AS error,
+  ifnull(s.origin_worker_id, b.origin_worker_id) AS origin_worker_id,
+  b.created_ms, ifnull(s.updated_ms, b.updated_ms) AS updated_ms
+  FROM task_base b LEFT JOIN task_states s USING (task_seq);
 )sql",
 };
 

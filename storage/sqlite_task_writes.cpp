@@ -25,12 +25,14 @@ constexpr int put_params = 20;
 constexpr int update_params = 10;
 
 /// `rows` parenthesised groups of `params` numbered parameters: ?1..?n for
-/// the first row, ?n+1..?2n for the second, and so on.
-std::string values(std::size_t rows, int params) {
+/// the first row, ?n+1..?2n for the second, and so on; each group starts
+/// with `lead` when given (e.g. "NULL, ").
+std::string values(std::size_t rows, int params, const char* lead = "") {
   std::string sql;
   int n = 0;
   for (std::size_t r = 0; r < rows; ++r) {
     sql += r == 0 ? "(" : ", (";
+    sql += lead;
     for (int c = 0; c < params; ++c) {
       sql += c == 0 ? "?" : ", ?";
       sql += std::to_string(++n);
@@ -40,23 +42,26 @@ std::string values(std::size_t rows, int params) {
   return sql;
 }
 
+/// task_seq is named and NULL (SQLite assigns the next one): left out,
+/// SQLite copied each row's 20 values once more before inserting.
 std::string put_sql(std::size_t rows) {
-  return "INSERT INTO task_base(" RXON_TASK_COLUMNS ") VALUES "
-         + values(rows, put_params) + sql_task_conflict;
+  return "INSERT INTO task_base(task_seq, " RXON_TASK_COLUMNS ") VALUES "
+         + values(rows, put_params, "NULL, ") + sql_task_conflict;
 }
 
 /// The narrow state-transition write: a row of task_states (schema v4)
 /// with only the mutable columns, so the task_base row, its index and its
-/// JSON inputs are left alone. Rows of one statement apply in order (the
-/// CROSS JOIN keeps the VALUES as the outer loop), so the last update of a
-/// task listed twice wins. The join is the reference check: an update of a
-/// task not stored inserts no row, which the caller sees in the count of
-/// changes. SQLite's own foreign key check opened a cursor on task_base
-/// for every row, 14% of the writer's instructions with the job check.
+/// JSON inputs are left alone. The join finds the task's task_seq, the key
+/// of task_states (v5), and is the reference check: an update of a task
+/// not stored inserts no row, which the caller sees in the count of
+/// changes (SQLite's own foreign key check opened a cursor on task_base
+/// for every row). Rows of one statement apply in order (the CROSS JOIN
+/// keeps the VALUES as the outer loop), so the last update of a task listed
+/// twice wins.
 std::string update_sql(std::size_t rows) {
-  return "INSERT OR REPLACE INTO task_states(task_id, state, attempts, "
+  return "INSERT OR REPLACE INTO task_states(task_seq, state, attempts, "
          "holon_id, lease_expiry_ms, not_before_ms, result, error, "
-         "origin_worker_id, updated_ms) SELECT v.column1, v.column2, "
+         "origin_worker_id, updated_ms) SELECT b.task_seq, v.column2, "
          "v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, "
          "v.column9, v.column10 FROM (VALUES "
          + values(rows, update_params)

@@ -51,6 +51,55 @@ void exec_raw(const std::string& path, const std::string& sql) {
   sqlite3_close(db);
 }
 
+/// Turns a v5 file back into the v4 layout: task_states keyed by task_id,
+/// task_base without task_seq (its constraints as v4 had them).
+constexpr const char* undo_v5
+    = "CREATE TABLE base_v4 (task_id TEXT PRIMARY KEY NOT NULL, "
+      "job_id TEXT NOT NULL REFERENCES jobs(job_id), type TEXT NOT NULL, "
+      "state TEXT NOT NULL CHECK (state IN ('pending', 'assigned', "
+      "'running', 'success', 'failure', 'cancelled', 'timeout', "
+      "'quarantined')), attempts INTEGER NOT NULL, "
+      "max_attempts INTEGER NOT NULL, holon_id TEXT NOT NULL, "
+      "lease_expiry_ms INTEGER NOT NULL, not_before_ms INTEGER NOT NULL, "
+      "priority REAL NOT NULL, deadline_ms INTEGER, max_cost REAL, "
+      "params TEXT, requirements TEXT, skill TEXT, result TEXT, error TEXT, "
+      "origin_worker_id TEXT NOT NULL, created_ms INTEGER NOT NULL, "
+      "updated_ms INTEGER NOT NULL); "
+      "INSERT INTO base_v4 SELECT task_id, job_id, type, state, attempts, "
+      "max_attempts, holon_id, lease_expiry_ms, not_before_ms, priority, "
+      "deadline_ms, max_cost, params, requirements, skill, result, error, "
+      "origin_worker_id, created_ms, updated_ms FROM task_base; "
+      "CREATE TABLE states_v4 (task_id TEXT PRIMARY KEY NOT NULL, "
+      "state TEXT NOT NULL, attempts INTEGER NOT NULL, "
+      "holon_id TEXT NOT NULL, lease_expiry_ms INTEGER NOT NULL, "
+      "not_before_ms INTEGER NOT NULL, result TEXT, error TEXT, "
+      "origin_worker_id TEXT NOT NULL, updated_ms INTEGER NOT NULL) "
+      "WITHOUT ROWID; "
+      "INSERT INTO states_v4 SELECT b.task_id, s.state, s.attempts, "
+      "s.holon_id, s.lease_expiry_ms, s.not_before_ms, s.result, s.error, "
+      "s.origin_worker_id, s.updated_ms "
+      "FROM task_states s JOIN task_base b USING (task_seq); "
+      "DROP VIEW tasks; DROP TRIGGER task_base_put; DROP TABLE task_states; "
+      "DROP TABLE task_base; ALTER TABLE base_v4 RENAME TO task_base; "
+      "ALTER TABLE states_v4 RENAME TO task_states; "
+      "CREATE INDEX tasks_by_job ON task_base(job_id); "
+      "CREATE TRIGGER task_base_put AFTER UPDATE ON task_base BEGIN "
+      "DELETE FROM task_states WHERE task_id = new.task_id; END; "
+      "CREATE VIEW tasks AS SELECT b.task_id, b.job_id, b.type, "
+      "ifnull(s.state, b.state) AS state, "
+      "ifnull(s.attempts, b.attempts) AS attempts, b.max_attempts, "
+      "ifnull(s.holon_id, b.holon_id) AS holon_id, "
+      "ifnull(s.lease_expiry_ms, b.lease_expiry_ms) AS lease_expiry_ms, "
+      "ifnull(s.not_before_ms, b.not_before_ms) AS not_before_ms, "
+      "b.priority, b.deadline_ms, b.max_cost, b.params, b.requirements, "
+      "b.skill, CASE WHEN s.task_id IS NULL THEN b.result ELSE s.result END "
+      "AS result, CASE WHEN s.task_id IS NULL THEN b.error ELSE s.error END "
+      "AS error, ifnull(s.origin_worker_id, b.origin_worker_id) AS "
+      "origin_worker_id, b.created_ms, "
+      "ifnull(s.updated_ms, b.updated_ms) AS updated_ms "
+      "FROM task_base b LEFT JOIN task_states s USING (task_id); "
+      "PRAGMA user_version = 4; ";
+
 /// Turns a v4 file back into the v3 layout (one `tasks` table holding each
 /// task's current state), the first step of every older stand-in below.
 constexpr const char* undo_v4
@@ -126,7 +175,7 @@ TEST_CASE("a version 1 database migrates to the latest version with its "
   }
   // Stand-in for a v1 file: same columns and rows, schema version 1.
   exec_raw(path,
-           std::string{undo_v4}
+           std::string{undo_v5} + undo_v4
                + "ALTER TABLE tasks RENAME TO old; "
                  "CREATE TABLE tasks AS SELECT * FROM old; DROP TABLE old; "
                  "DROP INDEX jobs_unfinished; "
@@ -152,7 +201,7 @@ TEST_CASE("a version 1 database migrates to the latest version with its "
                      nullptr, nullptr)
         == SQLITE_CONSTRAINT);
   CHECK(sqlite3_exec(db,
-                     "INSERT INTO task_states VALUES ('t1', 'bogus', 1, '', "
+                     "INSERT INTO task_states VALUES (1, 'bogus', 1, '', "
                      "0, 0, NULL, NULL, '', 0)",
                      nullptr, nullptr, nullptr)
         == SQLITE_CONSTRAINT);
@@ -175,7 +224,7 @@ TEST_CASE("migrating to version 3 marks the jobs whose tasks all ended, and "
                        .tasks = {done, open_task, open_done}}));
   }
   // Stand-in for a v2 file: no finished_ms, the per-task partial index.
-  exec_raw(path, std::string{undo_v4}
+  exec_raw(path, std::string{undo_v5} + undo_v4
                      + "DROP INDEX jobs_unfinished; "
                        "ALTER TABLE jobs DROP COLUMN finished_ms; "
                        "CREATE INDEX tasks_unfinished ON tasks(task_id) WHERE "
@@ -212,7 +261,7 @@ TEST_CASE("migrating to version 4 keeps each task's current state, and "
     end.apply_to(done);
   }
   // A v3 file: t2's success is in its one row.
-  exec_raw(path, undo_v4);
+  exec_raw(path, std::string{undo_v5} + undo_v4);
   REQUIRE(query_int(path, "SELECT count(*) FROM tasks WHERE task_id = 't2' "
                           "AND state = 'success'")
           == 1);
@@ -237,6 +286,48 @@ TEST_CASE("migrating to version 4 keeps each task's current state, and "
   CHECK(query_int(path, "SELECT count(*) FROM task_base WHERE state = "
                         "'pending' AND task_id = 't1'")
         == 1);
+}
+
+TEST_CASE("migrating to version 5 keys each state row by its task's "
+          "task_seq, which VACUUM keeps") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  std::vector<task_record> tasks;
+  for (const char* id : {"t1", "t2", "t3", "t4"})
+    tasks.push_back(make_task(id));
+  {
+    auto st = get(open_sqlite_store({path}));
+    REQUIRE(st->apply({.jobs = {make_job("job-1")}, .tasks = tasks}));
+    for (std::size_t i : {1u, 3u}) {
+      auto u = task_update::of(tasks[i]);
+      u.state = task_state::success;
+      u.result = json::object{{"i", static_cast<int64_t>(i)}};
+      u.updated_ms = 9000;
+      REQUIRE(st->apply({.task_updates = {u}}));
+      u.apply_to(tasks[i]);
+    }
+  }
+  // A v4 file: t2's and t4's states in task_states, keyed by task_id.
+  exec_raw(path, undo_v5);
+  REQUIRE(query_int(path, "SELECT count(*) FROM task_states WHERE task_id "
+                          "IN ('t2', 't4')")
+          == 2);
+  {
+    auto st = get(open_sqlite_store({path}));
+    CHECK(query_int(path, "PRAGMA user_version") == latest_schema_version());
+    for (const auto& t : tasks)
+      CHECK(get(st->task(t.task_id)) == t);
+    CHECK(query_int(path, "SELECT count(*) FROM task_states") == 2);
+  }
+  // A gap in task_seq, then VACUUM: a bare rowid could be renumbered
+  // (t4's state row would then name another task); task_seq is kept.
+  exec_raw(path, "DELETE FROM task_base WHERE task_id = 't1'; VACUUM");
+  auto st = get(open_sqlite_store({path}));
+  CHECK_FALSE(get(st->task("t1")));
+  for (std::size_t i = 1; i < tasks.size(); ++i)
+    CHECK(get(st->task(tasks[i].task_id)) == tasks[i]);
+  CHECK(query_int(path, "SELECT task_seq FROM task_base WHERE task_id = 't4'")
+        == 4);
 }
 
 TEST_CASE("a database from a newer schema is refused") {
