@@ -41,6 +41,9 @@ private:
                 std::string* bufs);
   void bind_update(sqlite3_stmt* s, int base, const task_update& u,
                    std::string* bufs);
+  /// Bit r: row slot r of put statement `s` holds a fresh task's state
+  /// columns, bound from static storage (see bind_put).
+  uint64_t& fresh_slots(sqlite3_stmt* s) noexcept;
   status put_one(const task_record& t);
   status update_one(const task_update& u);
   /// The jobs of `tasks` are stored (each job looked up once).
@@ -56,6 +59,7 @@ private:
   std::array<stmt_ptr, sizes.size()> puts_;    ///< one per entry of sizes
   std::array<stmt_ptr, sizes.size()> updates_; ///< one per entry of sizes
   stmt_ptr job_exists_;
+  std::array<uint64_t, sizes.size()> fresh_slots_{}; ///< one per entry of sizes
   /// JSON text bound with SQLITE_STATIC: kept until the statement ran.
   std::array<std::string, chunk * 5> bufs_;
 };

@@ -354,3 +354,43 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
         == std::map<task_state, int64_t>{{task_state::pending, 147},
                                          {task_state::success, 1}});
 }
+
+TEST_CASE_TEMPLATE("submitted and advanced tasks put in turns read back "
+                   "exactly",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  // A submitted task has default state columns (the SQLite store keeps
+  // those bindings between statements); an advanced one has its own.
+  auto submitted = [](int i) {
+    auto t = make_task(task_id_of(i));
+    t.attempts = 0;
+    t.holon_id.clear();
+    t.lease_expiry_ms = 0;
+    t.not_before_ms = 0;
+    t.origin_worker_id.clear();
+    return t;
+  };
+  auto advanced = [](int i) {
+    auto t = make_task(task_id_of(i), "job-1", task_state::success);
+    t.holon_id = "holon-" + std::to_string(i);
+    t.origin_worker_id = "leaf-" + std::to_string(i);
+    t.result = json::object{{"i", i}};
+    return t;
+  };
+  std::vector<task_record> all;
+  // Rounds of 150 rows (64 + 64 + 16 + 4 + 1 + 1): all submitted, then
+  // alternating, then all submitted again, then advanced again.
+  for (int round = 0; round < 4; ++round) {
+    change_batch b;
+    for (int k = 0; k < 150; ++k) {
+      int i = 1000 + round * 150 + k;
+      bool adv = round == 3 || (round == 1 && k % 2 == 1);
+      b.tasks.push_back(adv ? advanced(i) : submitted(i));
+    }
+    ok(f.st->apply(b));
+    all.insert(all.end(), b.tasks.begin(), b.tasks.end());
+  }
+  for (const auto& t : all)
+    CHECK(get(f.st->task(t.task_id)) == t);
+}
