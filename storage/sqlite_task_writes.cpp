@@ -146,9 +146,9 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
   // a put's binding work.
   auto& slots = fresh_slots(s);
   const uint64_t slot = uint64_t{1} << (base / put_params);
-  if (!fresh(t) || (slots & slot) == 0) {
+  const bool defaults = fresh(t);
+  if (!defaults || (slots & slot) == 0) {
     static const std::string none;
-    const bool defaults = fresh(t);
     sqlite3_bind_text(s, at(4), to_string(t.state), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, at(5), t.attempts);
     bind_text(s, at(7), defaults ? none : t.holon_id);
