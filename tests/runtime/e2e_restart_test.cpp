@@ -51,6 +51,7 @@ int64_t sqlite_count(const std::string& db, const char* sql) {
   int64_t n = -1;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr)
       == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 5000); // the live server's writer may hold a lock
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(h, sql, -1, &st, nullptr) == SQLITE_OK
         && sqlite3_step(st) == SQLITE_ROW)

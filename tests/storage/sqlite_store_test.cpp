@@ -30,6 +30,7 @@ int64_t query_int(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr)
           == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000); // the store's checkpointer may hold a lock
   sqlite3_stmt* s = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK);
   int64_t out = -1;
@@ -43,6 +44,7 @@ int64_t query_int(const std::string& path, const char* sql) {
 void exec_raw(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
   char* err = nullptr;
   CHECK_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err)
                     == SQLITE_OK,

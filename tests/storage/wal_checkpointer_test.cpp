@@ -29,6 +29,10 @@ void exec(sqlite3* db, const char* sql) {
 sqlite3* open_wal(const std::string& path) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  // As the store's writer: the checkpointer's connection holds a WAL lock
+  // for moments, and a write that meets one then gets SQLITE_BUSY unless
+  // it waits.
+  sqlite3_busy_timeout(db, 5000);
   exec(db, "PRAGMA journal_mode = WAL");
   exec(db, "PRAGMA synchronous = NORMAL");
   return db;
