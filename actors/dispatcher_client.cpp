@@ -79,10 +79,12 @@ result<job_ack> dispatcher_state::submit(job_spec spec, int64_t now,
     auto known = profiles_.find(requirement_ref{ts.type, ts.requirements.get(),
                                                 ts.skill.get(), ts.artifacts,
                                                 ts.max_cost});
-    t->cls = known ? *known
-                   : profiles_.intern(requirement{
-                       ts.type, copy_of(ts.requirements), copy_of(ts.skill),
-                       ts.artifacts, ts.max_cost});
+    t->cls = known
+                 ? *known
+                 : profiles_.intern(
+                     requirement{ts.type, copy_of(ts.requirements),
+                                 copy_of(ts.skill), ts.artifacts, ts.max_cost},
+                     {ts.requirements, ts.skill});
     add_class(t->cls);
     // Encoded once per class; the class holds them for its tasks.
     auto& cj = queues_[t->cls];

@@ -198,12 +198,19 @@ profile_id profile_registry::intern(holon_profile p) {
   return id;
 }
 
-class_id profile_registry::intern(requirement r) {
+class_id profile_registry::intern(requirement r, requirement_sources src) {
   auto k = r.key();
-  if (auto i = class_ids_.find(k); i != class_ids_.end())
+  if (auto i = class_ids_.find(k); i != class_ids_.end()) {
+    auto& known = class_sources_[i->second]; // fills gaps, never replaces
+    if (!known.resources)
+      known.resources = std::move(src.resources);
+    if (!known.skill)
+      known.skill = std::move(src.skill);
     return i->second;
+  }
   auto id = static_cast<class_id>(classes_.size());
   classes_.push_back(std::make_unique<requirement>(std::move(r)));
+  class_sources_.push_back(std::move(src));
   class_ids_.emplace(std::move(k), id);
   const auto& type = classes_.back()->type;
   classes_by_type_[type].push_back(id);
@@ -218,14 +225,19 @@ std::optional<class_id> profile_registry::find(const requirement_ref& r) const {
   auto i = classes_by_type_.find(r.type);
   if (i == classes_by_type_.end() || i->second.size() > 16)
     return std::nullopt; // many variants: the keyed lookup is cheaper
-  // A part given by pointer (null: absent) against the class's copy.
-  auto same = [](const auto& have, const auto* want) {
-    return have ? want && *have == *want : want == nullptr;
+  // A part given by pointer (null: absent) against the class's copy: the
+  // very object the class was copied from, or an equal one.
+  auto same = [](const auto& have, const auto* want, const auto& source) {
+    if (!have)
+      return want == nullptr;
+    return want && (want == source.get() || *have == *want);
   };
   for (auto c : i->second) {
     const auto& k = *classes_[c];
-    if (same(k.resources, r.resources) && same(k.skill, r.skill)
-        && k.artifacts == r.artifacts && k.max_cost == r.max_cost)
+    const auto& src = class_sources_[c];
+    if (same(k.resources, r.resources, src.resources)
+        && same(k.skill, r.skill, src.skill) && k.artifacts == r.artifacts
+        && k.max_cost == r.max_cost)
       return c;
   }
   return std::nullopt;

@@ -93,11 +93,20 @@ struct holon_profile {
   std::string key() const;
 };
 
+/// Shared, immutable parts a requirement was copied from (a task spec's).
+/// A class keeps those it was interned from: a later task naming the very
+/// same objects belongs to it without a deep comparison. Kept alive by the
+/// class, their addresses cannot be reused by other objects.
+struct requirement_sources {
+  std::shared_ptr<const rxon::resources> resources;
+  std::shared_ptr<const skill_info> skill;
+};
+
 /// Interns profiles and requirement classes and caches their compatibility.
 class profile_registry {
 public:
   profile_id intern(holon_profile p);
-  class_id intern(requirement r);
+  class_id intern(requirement r, requirement_sources src = {});
   /// The class equal to `r` if there is one, found by comparing the few
   /// classes of its type (no canonical key is encoded).
   std::optional<class_id> find(const requirement_ref& r) const;
@@ -121,6 +130,7 @@ private:
   std::vector<std::unique_ptr<holon_profile>> profiles_;
   std::unordered_map<std::string, profile_id> profile_ids_;
   std::vector<std::unique_ptr<requirement>> classes_;
+  std::vector<requirement_sources> class_sources_; ///< parallel to classes_
   std::unordered_map<std::string, class_id> class_ids_;
   /// Dense per profile, by class: 0 unknown, 1 no, 2 yes.
   std::vector<std::vector<uint8_t>> compat_;

@@ -751,6 +751,40 @@ TEST_CASE("each stored task carries its own requirements, however classes "
   CHECK_FALSE(f.take("big"));
 }
 
+TEST_CASE("tasks sharing one requirements object join that object's class "
+          "only") {
+  fixture f;
+  f.add(holon_reg("mid", {"render"}, {24}));
+  f.add(holon_reg("big", {"render"}, {48}));
+  auto gpu_need = [](int vram) {
+    resources req;
+    req.devices.emplace();
+    req.devices->push_back(gpu(vram));
+    return std::make_shared<const resources>(req);
+  };
+  auto needs_16 = gpu_need(16);
+  auto needs_32 = gpu_need(32);
+  auto with = [](std::shared_ptr<const resources> need) {
+    auto t = task("render");
+    t.requirements = std::move(need);
+    return t;
+  };
+  // Each class is first interned from one of these objects; later tasks
+  // name the same objects, or an equal copy of one.
+  auto first = f.submit({with(needs_16), with(needs_32)});
+  auto second = f.submit({with(needs_32), with(needs_16), with(gpu_need(16))});
+  std::set<std::string> to_mid;
+  while (auto t = f.take("mid"))
+    to_mid.insert(t->task_id);
+  CHECK(to_mid
+        == std::set<std::string>{first.task_ids[0], second.task_ids[1],
+                                 second.task_ids[2]});
+  std::set<std::string> to_big;
+  while (auto t = f.take("big"))
+    to_big.insert(t->task_id);
+  CHECK(to_big == std::set<std::string>{first.task_ids[1], second.task_ids[0]});
+}
+
 TEST_CASE("signs of life are reported once per touch interval") {
   dispatch_config cfg;
   cfg.touch_every_ms = 100;
