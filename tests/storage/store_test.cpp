@@ -292,6 +292,44 @@ TEST_CASE_TEMPLATE("invalid records are refused with the field named", Kind,
   CHECK_FALSE(get(f.st->task("t1")).has_value());
 }
 
+TEST_CASE_TEMPLATE("JSON at the limits of validation", Kind, memory_kind,
+                   sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  auto nested = [](int levels, json::value inner) {
+    for (int i = 0; i < levels; ++i)
+      inner = json::array{inner};
+    return inner;
+  };
+  auto with_params = [](const char* id, json::value params) {
+    auto t = make_task(id);
+    t.params = std::move(params);
+    return t;
+  };
+  auto outcome = [&](const task_record& t) {
+    auto st = f.st->apply({.tasks = {t}});
+    return st ? std::string{"stored"} : st.error().message;
+  };
+  // 100 levels are allowed, 101 are not; a null member is dropped when
+  // written, so it adds no level, but its key must still be valid UTF-8.
+  CHECK(outcome(with_params("t1", nested(100, 1))) == "stored");
+  CHECK(outcome(with_params("t2", nested(101, 1))).find("nesting deeper")
+        != std::string::npos);
+  CHECK(outcome(with_params("t3", nested(99, json::object{{"x", nullptr}})))
+        == "stored");
+  CHECK(outcome(with_params("t4", json::object{{"\xFF", nullptr}}))
+            .find("not valid UTF-8")
+        != std::string::npos);
+  CHECK(outcome(with_params("t5", nested(100, json::array{}))) == "stored");
+  // Integral doubles fit 64 bits from -2^63 up to below 2^64.
+  CHECK(outcome(with_params("t6", json::array{0x1p63, -0x1p63, 1.5e19}))
+        == "stored");
+  CHECK(outcome(with_params("t7", json::array{0x1p64})).find("64-bit")
+        != std::string::npos);
+  CHECK(outcome(with_params("t8", json::array{-0x1p63 - 4096.0})).find("64-bit")
+        != std::string::npos);
+}
+
 TEST_CASE_TEMPLATE("shared requirements are checked for every tree a batch has",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
   // The check of a shared tree is remembered within a batch, so a good
