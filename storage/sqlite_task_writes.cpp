@@ -101,6 +101,8 @@ error naming(const std::string& task_id, const error& e) {
 
 status task_writes::prepare(sqlite3* db) {
   db_ = db;
+  fresh_slots_ = {}; // new statements hold no bindings
+  update_slots_ = {};
   auto exists = sqlite::prepare(db, job_exists_sql);
   if (!exists)
     return std::move(exists).error();
@@ -176,18 +178,60 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
   sqlite3_bind_int64(s, at(20), t.updated_ms);
 }
 
+task_writes::update_slot& task_writes::slot_of(sqlite3_stmt* s,
+                                               int base) noexcept {
+  std::size_t k = 0;
+  while (k + 1 < sizes.size() && updates_[k].get() != s)
+    ++k;
+  return update_slots_[k][static_cast<std::size_t>(base / update_params)];
+}
+
 void task_writes::bind_update(sqlite3_stmt* s, int base, const task_update& u,
                               std::string* bufs) {
+  // Bindings outlive sqlite3_reset, so a column whose slot already holds
+  // the row's value is not bound again: the state (static text), the
+  // integers, a null result or error and an empty origin (static ""), most
+  // of them alike from one update to the next. Text from the record itself
+  // (the ids, JSON) is always bound: the record is gone after the commit.
+  auto& slot = slot_of(s, base);
+  const bool known = slot.bound;
+  slot.bound = true;
   bind_text(s, base + 1, u.task_id);
-  sqlite3_bind_text(s, base + 2, to_string(u.state), -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, base + 3, u.attempts);
+  if (!known || slot.state != u.state) {
+    sqlite3_bind_text(s, base + 2, to_string(u.state), -1, SQLITE_STATIC);
+    slot.state = u.state;
+  }
+  if (!known || slot.attempts != u.attempts) {
+    sqlite3_bind_int(s, base + 3, u.attempts);
+    slot.attempts = u.attempts;
+  }
   bind_text(s, base + 4, u.holon_id);
-  sqlite3_bind_int64(s, base + 5, u.lease_expiry_ms);
-  sqlite3_bind_int64(s, base + 6, u.not_before_ms);
-  bind_json(s, base + 7, u.result, bufs[0]);
-  bind_json(s, base + 8, u.error, bufs[1]);
-  bind_text(s, base + 9, u.origin_worker_id);
-  sqlite3_bind_int64(s, base + 10, u.updated_ms);
+  if (!known || slot.lease_expiry_ms != u.lease_expiry_ms) {
+    sqlite3_bind_int64(s, base + 5, u.lease_expiry_ms);
+    slot.lease_expiry_ms = u.lease_expiry_ms;
+  }
+  if (!known || slot.not_before_ms != u.not_before_ms) {
+    sqlite3_bind_int64(s, base + 6, u.not_before_ms);
+    slot.not_before_ms = u.not_before_ms;
+  }
+  if (!known || !slot.result_null || !u.result.is_null())
+    bind_json(s, base + 7, u.result, bufs[0]);
+  slot.result_null = u.result.is_null();
+  if (!known || !slot.error_null || !u.error.is_null())
+    bind_json(s, base + 8, u.error, bufs[1]);
+  slot.error_null = u.error.is_null();
+  if (u.origin_worker_id.empty()) {
+    static const std::string none;
+    if (!known || !slot.origin_empty)
+      bind_text(s, base + 9, none);
+  } else {
+    bind_text(s, base + 9, u.origin_worker_id);
+  }
+  slot.origin_empty = u.origin_worker_id.empty();
+  if (!known || slot.updated_ms != u.updated_ms) {
+    sqlite3_bind_int64(s, base + 10, u.updated_ms);
+    slot.updated_ms = u.updated_ms;
+  }
 }
 
 status task_writes::put_one(const task_record& t) {

@@ -44,6 +44,21 @@ private:
   /// Bit r: row slot r of put statement `s` holds a fresh task's state
   /// columns, bound from static storage (see bind_put).
   uint64_t& fresh_slots(sqlite3_stmt* s) noexcept;
+  /// What a row slot of an update statement holds from its last binding,
+  /// for the columns bound by value or from static storage (see
+  /// bind_update).
+  struct update_slot {
+    bool bound = false; ///< the fields below are valid
+    task_state state = task_state::pending;
+    int32_t attempts = 0;
+    int64_t lease_expiry_ms = 0;
+    int64_t not_before_ms = 0;
+    int64_t updated_ms = 0;
+    bool result_null = false;
+    bool error_null = false;
+    bool origin_empty = false;
+  };
+  update_slot& slot_of(sqlite3_stmt* s, int base) noexcept;
   status put_one(const task_record& t);
   status update_one(const task_update& u);
   /// The jobs of `tasks` are stored (each job looked up once).
@@ -60,6 +75,8 @@ private:
   std::array<stmt_ptr, sizes.size()> updates_; ///< one per entry of sizes
   stmt_ptr job_exists_;
   std::array<uint64_t, sizes.size()> fresh_slots_{}; ///< one per entry of sizes
+  /// One per entry of sizes, by row slot.
+  std::array<std::array<update_slot, chunk>, sizes.size()> update_slots_{};
   /// JSON text bound with SQLITE_STATIC: kept until the statement ran.
   std::array<std::string, chunk * 5> bufs_;
 };

@@ -432,3 +432,64 @@ TEST_CASE_TEMPLATE("submitted and advanced tasks put in turns read back "
   for (const auto& t : all)
     CHECK(get(f.st->task(t.task_id)) == t);
 }
+
+TEST_CASE_TEMPLATE("task updates alike and unlike their predecessors read "
+                   "back exactly",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1")}}));
+  // The SQLite store keeps an update row slot's bindings of the columns
+  // bound by value or from static storage when the next row has the same
+  // values; rows alike and unlike their predecessors, in turns, through
+  // the 64/16/4/1-row statements (150 = 64 + 64 + 16 + 4 + 1 + 1).
+  std::map<std::string, task_record> want;
+  change_batch puts;
+  for (int i = 0; i < 150; ++i) {
+    auto t = make_task(task_id_of(2000 + i));
+    want[t.task_id] = t;
+    puts.tasks.push_back(t);
+  }
+  ok(f.st->apply(puts));
+  auto alike = [](const std::string& id) {
+    task_update u;
+    u.task_id = id;
+    u.state = task_state::success;
+    u.attempts = 1;
+    u.holon_id = "h-" + id;
+    u.updated_ms = 1'700'000'000'000;
+    return u;
+  };
+  auto unlike = [](const std::string& id, int i) {
+    task_update u;
+    u.task_id = id;
+    u.state = static_cast<task_state>(i % 8);
+    u.attempts = i % 5;
+    u.holon_id = "other-" + id;
+    u.lease_expiry_ms = 1'700'000'000'000 + i;
+    u.not_before_ms = i % 3 == 0 ? 0 : 1'700'000'000'000 + 7 * i;
+    if (i % 2 == 0)
+      u.result = json::object{{"i", i}};
+    if (i % 3 == 1)
+      u.error = json::object{{"code", "TRANSIENT_ERROR"}, {"i", i}};
+    if (i % 4 != 3)
+      u.origin_worker_id = "leaf-" + std::to_string(i);
+    u.updated_ms = 1'700'000'000'000 + 11 * i;
+    return u;
+  };
+  // Each round updates every task: all alike, then in turns, then all
+  // unlike, then alike again (each slot goes from one kind to the other).
+  for (int round = 0; round < 4; ++round) {
+    change_batch b;
+    int k = 0;
+    for (auto& [id, t] : want) {
+      bool odd = round == 2 || (round == 1 && k % 2 == 1);
+      auto u = odd ? unlike(id, round * 150 + k) : alike(id);
+      u.apply_to(t);
+      b.task_updates.push_back(std::move(u));
+      ++k;
+    }
+    ok(f.st->apply(b));
+    for (const auto& [id, t] : want)
+      CHECK(get(f.st->task(id)) == t);
+  }
+}
