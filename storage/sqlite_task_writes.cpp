@@ -2,6 +2,7 @@
 
 #include "storage/sqlite_rows.hpp"
 
+#include <bit>
 #include <string_view>
 #include <unordered_set>
 
@@ -101,7 +102,7 @@ error naming(const std::string& task_id, const error& e) {
 
 status task_writes::prepare(sqlite3* db) {
   db_ = db;
-  fresh_slots_ = {}; // new statements hold no bindings
+  put_slots_ = {}; // new statements hold no bindings
   update_slots_ = {};
   auto exists = sqlite::prepare(db, job_exists_sql);
   if (!exists)
@@ -129,27 +130,35 @@ bool fresh(const task_record& t) noexcept {
 
 } // namespace
 
-uint64_t& task_writes::fresh_slots(sqlite3_stmt* s) noexcept {
+task_writes::put_slot& task_writes::put_slot_of(sqlite3_stmt* s,
+                                                int base) noexcept {
   std::size_t k = 0;
   while (k + 1 < sizes.size() && puts_[k].get() != s)
     ++k;
-  return fresh_slots_[k];
+  return put_slots_[k][static_cast<std::size_t>(base / put_params)];
 }
 
 void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
                            std::string* bufs) {
   auto at = [base](int i) { return base + i; };
+  // Bindings outlive sqlite3_reset, so a column whose row slot already
+  // holds the value is not bound again: the values bound by value, from
+  // static storage or from the slot's own copies (a job's tasks share their
+  // job id, a class's its requirements). Text from the record itself (ids,
+  // params) is always bound: the record is gone after its commit.
+  auto& slot = put_slot_of(s, base);
+  const bool known = slot.bound;
+  slot.bound = true;
   bind_text(s, at(1), t.task_id);
-  bind_text(s, at(2), t.job_id);
+  if (!known || slot.job_id != t.job_id) {
+    slot.job_id = t.job_id;
+    bind_text(s, at(2), slot.job_id);
+  }
   bind_text(s, at(3), t.type);
   // Nearly every put is a submission, whose eight state columns are the
-  // defaults. Bindings outlive sqlite3_reset, so a row slot that already
-  // holds them (bound from static storage) is not bound again: a third of
-  // a put's binding work.
-  auto& slots = fresh_slots(s);
-  const uint64_t slot = uint64_t{1} << (base / put_params);
+  // defaults: a third of a put's binding work.
   const bool defaults = fresh(t);
-  if (!defaults || (slots & slot) == 0) {
+  if (!defaults || !known || !slot.fresh) {
     static const std::string none;
     sqlite3_bind_text(s, at(4), to_string(t.state), -1, SQLITE_STATIC);
     sqlite3_bind_int(s, at(5), t.attempts);
@@ -159,23 +168,51 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
     bind_json(s, at(16), t.result, bufs[3]);
     bind_json(s, at(17), t.error, bufs[4]);
     bind_text(s, at(18), defaults ? none : t.origin_worker_id);
-    slots = defaults ? slots | slot : slots & ~slot;
   }
-  sqlite3_bind_int(s, at(6), t.max_attempts);
-  sqlite3_bind_double(s, at(10), t.priority);
-  if (t.deadline_ms)
-    sqlite3_bind_int64(s, at(11), *t.deadline_ms);
-  else
-    sqlite3_bind_null(s, at(11));
+  slot.fresh = defaults;
+  if (!known || slot.max_attempts != t.max_attempts) {
+    sqlite3_bind_int(s, at(6), t.max_attempts);
+    slot.max_attempts = t.max_attempts;
+  }
+  if (const auto bits = std::bit_cast<uint64_t>(t.priority);
+      !known || slot.priority_bits != bits) {
+    sqlite3_bind_double(s, at(10), t.priority);
+    slot.priority_bits = bits;
+  }
+  if (!known || slot.deadline_ms != t.deadline_ms) {
+    if (t.deadline_ms)
+      sqlite3_bind_int64(s, at(11), *t.deadline_ms);
+    else
+      sqlite3_bind_null(s, at(11));
+    slot.deadline_ms = t.deadline_ms;
+  }
+  std::optional<uint64_t> cost_bits;
   if (t.max_cost)
-    sqlite3_bind_double(s, at(12), *t.max_cost);
-  else
-    sqlite3_bind_null(s, at(12));
+    cost_bits = std::bit_cast<uint64_t>(*t.max_cost);
+  if (!known || slot.max_cost_bits != cost_bits) {
+    if (t.max_cost)
+      sqlite3_bind_double(s, at(12), *t.max_cost);
+    else
+      sqlite3_bind_null(s, at(12));
+    slot.max_cost_bits = cost_bits;
+  }
   bind_json(s, at(13), t.params, bufs[0]);
-  bind_shared(s, at(14), t.requirements);
-  bind_shared(s, at(15), t.skill);
-  sqlite3_bind_int64(s, at(19), t.created_ms);
-  sqlite3_bind_int64(s, at(20), t.updated_ms);
+  if (!known || slot.requirements.identity() != t.requirements.identity()) {
+    slot.requirements = t.requirements;
+    bind_shared(s, at(14), slot.requirements);
+  }
+  if (!known || slot.skill.identity() != t.skill.identity()) {
+    slot.skill = t.skill;
+    bind_shared(s, at(15), slot.skill);
+  }
+  if (!known || slot.created_ms != t.created_ms) {
+    sqlite3_bind_int64(s, at(19), t.created_ms);
+    slot.created_ms = t.created_ms;
+  }
+  if (!known || slot.updated_ms != t.updated_ms) {
+    sqlite3_bind_int64(s, at(20), t.updated_ms);
+    slot.updated_ms = t.updated_ms;
+  }
 }
 
 task_writes::update_slot& task_writes::slot_of(sqlite3_stmt* s,

@@ -9,6 +9,7 @@
 #include "storage/sqlite_handle.hpp"
 
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,25 @@ private:
                 std::string* bufs);
   void bind_update(sqlite3_stmt* s, int base, const task_update& u,
                    std::string* bufs);
-  /// Bit r: row slot r of put statement `s` holds a fresh task's state
-  /// columns, bound from static storage (see bind_put).
-  uint64_t& fresh_slots(sqlite3_stmt* s) noexcept;
+  /// What a row slot of a put statement holds from its last binding, for
+  /// the columns bound by value or from storage of its own (see bind_put).
+  struct put_slot {
+    bool bound = false; ///< the fields below are valid
+    /// The eight state columns hold a submission's defaults, bound from
+    /// static storage.
+    bool fresh = false;
+    std::string job_id; ///< bound from here
+    int32_t max_attempts = 0;
+    uint64_t priority_bits = 0; ///< exact: -0.0 is not 0.0
+    std::optional<int64_t> deadline_ms;
+    std::optional<uint64_t> max_cost_bits;
+    /// Bound from their text, which these copies keep alive.
+    json::shared_value requirements;
+    json::shared_value skill;
+    int64_t created_ms = 0;
+    int64_t updated_ms = 0;
+  };
+  put_slot& put_slot_of(sqlite3_stmt* s, int base) noexcept;
   /// What a row slot of an update statement holds from its last binding,
   /// for the columns bound by value or from static storage (see
   /// bind_update).
@@ -74,7 +91,8 @@ private:
   std::array<stmt_ptr, sizes.size()> puts_;    ///< one per entry of sizes
   std::array<stmt_ptr, sizes.size()> updates_; ///< one per entry of sizes
   stmt_ptr job_exists_;
-  std::array<uint64_t, sizes.size()> fresh_slots_{}; ///< one per entry of sizes
+  /// One per entry of sizes, by row slot.
+  std::array<std::array<put_slot, chunk>, sizes.size()> put_slots_{};
   /// One per entry of sizes, by row slot.
   std::array<std::array<update_slot, chunk>, sizes.size()> update_slots_{};
   /// JSON text bound with SQLITE_STATIC: kept until the statement ran.

@@ -433,6 +433,58 @@ TEST_CASE_TEMPLATE("submitted and advanced tasks put in turns read back "
     CHECK(get(f.st->task(t.task_id)) == t);
 }
 
+TEST_CASE_TEMPLATE("task puts alike and unlike their predecessors read back "
+                   "exactly",
+                   Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
+  fixture<Kind> f;
+  ok(f.st->apply({.jobs = {make_job("job-1"), make_job("job-2")}}));
+  // The SQLite store keeps a put row slot's bindings of the columns bound
+  // by value or from its own copies when the next row has the same values
+  // (job id, max_attempts, priority, deadline, max_cost, requirements and
+  // skill by identity, times); rows alike and unlike their predecessors, in
+  // turns, through the 64/16/4/1-row statements.
+  const json::shared_value gpu = json::object{{"gpu", 16}};
+  const json::shared_value gpu_copy = json::object{{"gpu", 16}};
+  const json::shared_value big = json::object{{"gpu", 48}};
+  const json::shared_value skill = json::object{{"name", "render"}};
+  auto alike = [&](int i) {
+    auto t = make_task(task_id_of(i));
+    t.requirements = gpu;
+    t.created_ms = t.updated_ms = 1'700'000'000'000;
+    return t;
+  };
+  auto unlike = [&](int i) {
+    auto t = make_task(task_id_of(i), i % 3 == 0 ? "job-1" : "job-2");
+    t.max_attempts = 1 + i % 4;
+    t.priority = i % 2 == 0 ? 0.5 * i : 0;
+    if (i % 3 != 1)
+      t.deadline_ms = 1'700'000'100'000 + i;
+    if (i % 4 != 2)
+      t.max_cost = 0.25 * i;
+    const json::shared_value* reqs[] = {&gpu_copy, &big, &gpu};
+    if (i % 4 != 3)
+      t.requirements = *reqs[i % 3];
+    if (i % 2 == 1)
+      t.skill = skill;
+    t.created_ms = 1'700'000'000'000 + 3 * i;
+    t.updated_ms = 1'700'000'000'000 + 5 * i;
+    return t;
+  };
+  std::vector<task_record> all;
+  for (int round = 0; round < 4; ++round) {
+    change_batch b;
+    for (int k = 0; k < 150; ++k) {
+      int i = 3000 + round * 150 + k;
+      bool odd = round == 2 || (round == 1 && k % 2 == 1);
+      b.tasks.push_back(odd ? unlike(i) : alike(i));
+    }
+    ok(f.st->apply(b));
+    all.insert(all.end(), b.tasks.begin(), b.tasks.end());
+  }
+  for (const auto& t : all)
+    CHECK(get(f.st->task(t.task_id)) == t);
+}
+
 TEST_CASE_TEMPLATE("task updates alike and unlike their predecessors read "
                    "back exactly",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
