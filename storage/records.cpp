@@ -12,18 +12,6 @@ constexpr std::array<const char*, 8> state_names = {
     "failure", "cancelled", "timeout", "quarantined",
 };
 
-template <class T>
-void move_append(std::vector<T>& dst, std::vector<T>& src) {
-  if (dst.empty()) {
-    dst = std::move(src);
-    return;
-  }
-  // insert() grows geometrically; an exact reserve() per append would make
-  // a group of many small batches quadratic.
-  for (auto& x : src)
-    dst.push_back(std::move(x));
-}
-
 } // namespace
 
 const char* to_string(task_state s) noexcept {
@@ -72,39 +60,66 @@ void task_update::apply_to(task_record& t) const& {
 // apply holon puts before holon removals, so a put that follows a removal
 // cancels the removal and a removal that follows a put drops the put. Both
 // are rare, hence the sets are built only when needed.
-void change_batch::append(change_batch&& other) {
-  if (!other.holons.empty() && !removed_holons.empty()) {
+namespace {
+
+template <class T>
+void add_pointers(std::vector<const T*>& dst, const std::vector<T>& src) {
+  for (const auto& x : src)
+    dst.push_back(&x);
+}
+
+template <class T>
+std::vector<T> copies(const std::vector<const T*>& ptrs) {
+  std::vector<T> out;
+  out.reserve(ptrs.size());
+  for (const auto* p : ptrs)
+    out.push_back(*p);
+  return out;
+}
+
+} // namespace
+
+void change_group::add(const change_batch& b) {
+  // What `b` overrides of the batches before it (see the header).
+  if (!b.holons.empty() && !removed_holons.empty()) {
     std::unordered_set<std::string_view> put;
-    for (const auto& h : other.holons)
+    for (const auto& h : b.holons)
       put.insert(h.holon_id);
     std::erase_if(removed_holons,
-                  [&](const std::string& id) { return put.count(id) > 0; });
+                  [&](const std::string* id) { return put.count(*id) > 0; });
   }
-  if (!other.removed_holons.empty() && !holons.empty()) {
-    std::unordered_set<std::string_view> gone(other.removed_holons.begin(),
-                                              other.removed_holons.end());
-    std::erase_if(holons, [&](const holon_record& h) {
-      return gone.count(h.holon_id) > 0;
+  if (!b.removed_holons.empty() && !holons.empty()) {
+    std::unordered_set<std::string_view> gone(b.removed_holons.begin(),
+                                              b.removed_holons.end());
+    std::erase_if(holons, [&](const holon_record* h) {
+      return gone.count(h->holon_id) > 0;
     });
   }
-  // Task updates apply after task puts: an update here followed by a put
-  // of the same task in `other` would otherwise win over that put.
-  if (!task_updates.empty() && !other.tasks.empty()) {
+  if (!task_updates.empty() && !b.tasks.empty()) {
     std::unordered_set<std::string_view> put;
-    for (const auto& t : other.tasks)
+    for (const auto& t : b.tasks)
       put.insert(t.task_id);
-    std::erase_if(task_updates, [&](const task_update& u) {
-      return put.count(u.task_id) > 0;
+    std::erase_if(task_updates, [&](const task_update* u) {
+      return put.count(u->task_id) > 0;
     });
   }
-  move_append(jobs, other.jobs);
-  move_append(tasks, other.tasks);
-  move_append(task_updates, other.task_updates);
-  move_append(finished_jobs, other.finished_jobs);
-  move_append(holons, other.holons);
-  move_append(removed_holons, other.removed_holons);
-  move_append(events, other.events);
-  other = change_batch{};
+  add_pointers(jobs, b.jobs);
+  add_pointers(tasks, b.tasks);
+  add_pointers(task_updates, b.task_updates);
+  add_pointers(finished_jobs, b.finished_jobs);
+  add_pointers(holons, b.holons);
+  add_pointers(removed_holons, b.removed_holons);
+  add_pointers(events, b.events);
+}
+
+change_batch change_group::materialize() const {
+  return {.jobs = copies(jobs),
+          .tasks = copies(tasks),
+          .task_updates = copies(task_updates),
+          .finished_jobs = copies(finished_jobs),
+          .holons = copies(holons),
+          .removed_holons = copies(removed_holons),
+          .events = copies(events)};
 }
 
 } // namespace rxon::storage

@@ -123,8 +123,8 @@ struct event_record {
 /// Changes applied atomically, in one transaction. Puts are upserts of the
 /// whole row; task updates rewrite the mutable columns of a stored task.
 /// The `= {}` initializers let callers write designated initializers such as
-/// `{.tasks = {t}}` under -Wextra. Appending keeps the meaning of applying
-/// the two batches one after the other.
+/// `{.tasks = {t}}` under -Wextra. Several batches are committed together
+/// as a change_group.
 struct change_batch {
   std::vector<job_record> jobs = {};
   std::vector<task_record> tasks = {};
@@ -139,7 +139,33 @@ struct change_batch {
            && finished_jobs.empty() && holons.empty() && removed_holons.empty()
            && events.empty();
   }
-  void append(change_batch&& other);
+};
+
+/// Several batches seen as one that means the same as applying them one
+/// after the other, by pointer: a group of submissions commits without
+/// moving its records into one batch. The batches must outlive the group.
+/// Within a group every category applies after the one before (jobs,
+/// tasks, updates, ...), so add() drops what a later batch overrides: the
+/// updates of a task it puts again, the removal of a holon it puts again,
+/// the put of a holon it removes.
+struct change_group {
+  std::vector<const job_record*> jobs;
+  std::vector<const task_record*> tasks;
+  std::vector<const task_update*> task_updates; ///< applied after `tasks`
+  std::vector<const job_end*> finished_jobs;
+  std::vector<const holon_record*> holons;
+  std::vector<const std::string*> removed_holons;
+  std::vector<const event_record*> events;
+
+  bool empty() const noexcept {
+    return jobs.empty() && tasks.empty() && task_updates.empty()
+           && finished_jobs.empty() && holons.empty() && removed_holons.empty()
+           && events.empty();
+  }
+  /// Adds `b`'s records after those added so far.
+  void add(const change_batch& b);
+  /// A copy of the records, as one batch.
+  change_batch materialize() const;
 };
 
 } // namespace rxon::storage

@@ -87,7 +87,12 @@ class sqlite_store final : public store {
 public:
   status open(const sqlite_options& opts);
 
-  status apply_valid(const change_batch& batch) override;
+  status apply_valid(const change_batch& batch) override {
+    change_group group;
+    group.add(batch);
+    return apply_group(group);
+  }
+  status apply_group(const change_group& group) override;
   void idle() override {
     if (checkpointer_)
       checkpointer_->writer_idle();
@@ -287,41 +292,41 @@ status sqlite_store::put_event(const event_record& e) {
 
 // Order (shared with the memory twin): jobs, tasks, task updates, finished
 // jobs, holon puts, holon removals, events.
-status sqlite_store::apply_valid(const change_batch& batch) {
-  if (batch.empty())
+status sqlite_store::apply_group(const change_group& group) {
+  if (group.empty())
     return {};
   sqlite::transaction tx{db_.get(), stmt(begin_tx), stmt(commit_tx),
                          stmt(rollback_tx)};
   if (auto st = tx.begin(); !st)
     return st;
-  for (const auto& j : batch.jobs)
-    if (auto st = put_job(j); !st)
+  for (const auto* j : group.jobs)
+    if (auto st = put_job(*j); !st)
       return error{st.error().code,
-                   "job '" + j.job_id + "': " + st.error().message};
-  if (auto st = tasks_.put(batch.tasks); !st)
+                   "job '" + j->job_id + "': " + st.error().message};
+  if (auto st = tasks_.put(group.tasks); !st)
     return st;
-  if (auto st = tasks_.update(batch.task_updates); !st)
+  if (auto st = tasks_.update(group.task_updates); !st)
     return st;
-  for (const auto& j : batch.finished_jobs) {
-    bind_text(finish_job, 1, j.job_id);
-    sqlite3_bind_int64(stmt(finish_job), 2, j.finished_ms);
+  for (const auto* j : group.finished_jobs) {
+    bind_text(finish_job, 1, j->job_id);
+    sqlite3_bind_int64(stmt(finish_job), 2, j->finished_ms);
     if (auto st = step(finish_job, "finish job"); !st)
       return st;
     if (sqlite3_changes(db_.get()) == 0)
       return error{errc::conflict,
-                   "job '" + j.job_id + "': finished but not stored"};
+                   "job '" + j->job_id + "': finished but not stored"};
   }
-  for (const auto& h : batch.holons)
-    if (auto st = put_holon(h); !st)
+  for (const auto* h : group.holons)
+    if (auto st = put_holon(*h); !st)
       return error{st.error().code,
-                   "holon '" + h.holon_id + "': " + st.error().message};
-  for (const auto& id : batch.removed_holons) {
-    bind_text(delete_holon, 1, id);
+                   "holon '" + h->holon_id + "': " + st.error().message};
+  for (const auto* id : group.removed_holons) {
+    bind_text(delete_holon, 1, *id);
     if (auto st = step(delete_holon, "delete holon"); !st)
       return st;
   }
-  for (const auto& e : batch.events)
-    if (auto st = put_event(e); !st)
+  for (const auto* e : group.events)
+    if (auto st = put_event(*e); !st)
       return st;
   return tx.commit();
 }

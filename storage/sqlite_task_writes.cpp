@@ -292,12 +292,13 @@ status task_writes::update_one(const task_update& u) {
   return {};
 }
 
-status task_writes::check_jobs(const std::vector<task_record>& tasks) {
+status task_writes::check_jobs(const std::vector<const task_record*>& tasks) {
   // A batch's tasks come in runs of one job: look each job up once.
   std::unordered_set<std::string_view> known;
   std::string_view last;
   auto* s = job_exists_.get();
-  for (const auto& t : tasks) {
+  for (const auto* rec : tasks) {
+    const auto& t = *rec;
     if (t.job_id == last || known.contains(t.job_id))
       continue;
     bind_text(s, 1, t.job_id);
@@ -315,7 +316,7 @@ status task_writes::check_jobs(const std::vector<task_record>& tasks) {
 }
 
 template <class Rec, class Bind, class One>
-status task_writes::write(const std::vector<Rec>& rows,
+status task_writes::write(const std::vector<const Rec*>& rows,
                           std::array<stmt_ptr, sizes.size()>& stmts, int params,
                           std::size_t bufs_per_row, Bind bind, One one,
                           const char* what) {
@@ -325,7 +326,7 @@ status task_writes::write(const std::vector<Rec>& rows,
     auto* s = stmts[k].get();
     for (; i + n <= rows.size(); i += n) {
       for (std::size_t r = 0; r < n; ++r)
-        (this->*bind)(s, static_cast<int>(r) * params, rows[i + r],
+        (this->*bind)(s, static_cast<int>(r) * params, *rows[i + r],
                       &bufs_[r * bufs_per_row]);
       int rc = SQLITE_OK;
       {
@@ -340,25 +341,25 @@ status task_writes::write(const std::vector<Rec>& rows,
       // Redo the statement's rows one by one to name the task at fault
       // (the transaction is rolled back anyway).
       for (std::size_t r = 0; r < n; ++r)
-        if (auto st = (this->*one)(rows[i + r]); !st)
+        if (auto st = (this->*one)(*rows[i + r]); !st)
           return st;
       return fail(db_, what, rc);
     }
   }
   for (; i < rows.size(); ++i)
-    if (auto st = (this->*one)(rows[i]); !st)
+    if (auto st = (this->*one)(*rows[i]); !st)
       return st;
   return {};
 }
 
-status task_writes::put(const std::vector<task_record>& tasks) {
+status task_writes::put(const std::vector<const task_record*>& tasks) {
   if (auto st = check_jobs(tasks); !st)
     return st;
   return write(tasks, puts_, put_params, 5, &task_writes::bind_put,
                &task_writes::put_one, "upsert tasks");
 }
 
-status task_writes::update(const std::vector<task_update>& updates) {
+status task_writes::update(const std::vector<const task_update*>& updates) {
   return write(updates, updates_, update_params, 2, &task_writes::bind_update,
                &task_writes::update_one, "update tasks");
 }

@@ -30,12 +30,12 @@ public:
 
   /// Upserts whole rows, in order (the last put of an id wins). A task
   /// whose job is not stored fails with errc::conflict naming both.
-  status put(const std::vector<task_record>& tasks);
+  status put(const std::vector<const task_record*>& tasks);
 
   /// Applies narrow updates, in order (the last update of an id wins). An
   /// update of a task that is not stored fails with errc::conflict naming
   /// the task.
-  status update(const std::vector<task_update>& updates);
+  status update(const std::vector<const task_update*>& updates);
 
 private:
   void bind_put(sqlite3_stmt* s, int base, const task_record& t,
@@ -79,11 +79,11 @@ private:
   status put_one(const task_record& t);
   status update_one(const task_update& u);
   /// The jobs of `tasks` are stored (each job looked up once).
-  status check_jobs(const std::vector<task_record>& tasks);
+  status check_jobs(const std::vector<const task_record*>& tasks);
   /// Binds rows with `bind` into the statements of `stmts` (one per entry
   /// of `sizes`); a failed statement is redone row by row with `one`.
   template <class Rec, class Bind, class One>
-  status write(const std::vector<Rec>& rows,
+  status write(const std::vector<const Rec*>& rows,
                std::array<stmt_ptr, sizes.size()>& stmts, int params,
                std::size_t bufs_per_row, Bind bind, One one, const char* what);
 

@@ -26,6 +26,9 @@ public:
   /// As apply() for a batch validate() already admitted (the writer
   /// validates each submission once, on the submitting thread).
   virtual status apply_valid(const change_batch& batch) = 0;
+  /// As apply_valid() for the batches of `group`, read in place (the
+  /// writer's commits). By default a copy of them is applied as one batch.
+  virtual status apply_group(const change_group& group);
   /// The owner thread has had nothing to do for a while: housekeeping that
   /// would stall a busy moment goes here (SQLite: restarting the WAL).
   virtual void idle() {}

@@ -179,6 +179,10 @@ status store::apply(const change_batch& batch) {
   return apply_valid(batch);
 }
 
+status store::apply_group(const change_group& group) {
+  return apply_valid(group.materialize());
+}
+
 status validate(const change_batch& batch) {
   for (const auto& j : batch.jobs) {
     if (j.job_id.empty())

@@ -26,82 +26,70 @@ std::size_t size_of(const change_batch& b) noexcept {
 }
 
 /// Keeps only the last upsert of each id; the survivors keep the position
-/// of their last occurrence, so the batch means the same as before. Sorting
+/// of their last occurrence, so the group means the same as before. Sorting
 /// (hash, index) pairs costs one allocation per group instead of one node
 /// per record as a hash map would.
 template <class Rec, class Id>
-void keep_last(std::vector<Rec>& recs, Id id_of) {
+void keep_last(std::vector<const Rec*>& recs, Id id_of) {
   if (recs.size() < 2)
     return;
   std::vector<std::pair<std::size_t, std::size_t>> keys(recs.size());
   std::hash<std::string_view> hash;
   for (std::size_t i = 0; i < recs.size(); ++i)
-    keys[i] = {hash(id_of(recs[i])), i};
+    keys[i] = {hash(id_of(*recs[i])), i};
   std::sort(keys.begin(), keys.end());
-  std::vector<bool> drop;
+  bool any = false;
   for (std::size_t k = 0; k < keys.size(); ++k)
     for (auto j = k + 1; j < keys.size() && keys[j].first == keys[k].first; ++j)
-      if (id_of(recs[keys[j].second]) == id_of(recs[keys[k].second])) {
-        drop.resize(recs.size());
-        drop[keys[k].second] = true; // a later upsert of the same id exists
+      if (id_of(*recs[keys[j].second]) == id_of(*recs[keys[k].second])) {
+        recs[keys[k].second] = nullptr; // a later upsert of the same id
+        any = true;
         break;
       }
-  if (drop.empty())
-    return;
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < recs.size(); ++i)
-    if (!drop[i]) {
-      if (out != i)
-        recs[out] = std::move(recs[i]);
-      ++out;
-    }
-  recs.erase(recs.begin() + static_cast<std::ptrdiff_t>(out), recs.end());
+  if (any)
+    std::erase(recs, nullptr);
 }
 
 /// Folds each update of a task put in the same group into that put, so a
 /// task submitted and advanced within one commit costs one row write.
-/// append() already dropped the updates that a later put supersedes, so
-/// every update left here applies after its put: the meaning is kept.
-void fold_updates(change_batch& b) {
-  if (b.tasks.empty() || b.task_updates.empty())
+/// change_group::add() already dropped the updates that a later put
+/// supersedes, so every update left here applies after its put: the
+/// meaning is kept. The puts are edited in place: the writer owns the
+/// batches the group points into.
+void fold_updates(change_group& g) {
+  if (g.tasks.empty() || g.task_updates.empty())
     return;
   std::hash<std::string_view> hash;
-  std::vector<std::pair<std::size_t, std::size_t>> puts(b.tasks.size());
-  for (std::size_t i = 0; i < b.tasks.size(); ++i)
-    puts[i] = {hash(b.tasks[i].task_id), i};
+  std::vector<std::pair<std::size_t, std::size_t>> puts(g.tasks.size());
+  for (std::size_t i = 0; i < g.tasks.size(); ++i)
+    puts[i] = {hash(g.tasks[i]->task_id), i};
   std::sort(puts.begin(), puts.end());
   auto put_of = [&](const std::string& id) -> task_record* {
     auto h = hash(id);
     auto it = std::lower_bound(puts.begin(), puts.end(),
                                std::pair{h, std::size_t{0}});
     for (; it != puts.end() && it->first == h; ++it)
-      if (b.tasks[it->second].task_id == id)
-        return &b.tasks[it->second];
+      if (g.tasks[it->second]->task_id == id)
+        return const_cast<task_record*>(g.tasks[it->second]);
     return nullptr;
   };
-  auto& us = b.task_updates;
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < us.size(); ++i) {
-    if (auto* t = put_of(us[i].task_id)) {
-      std::move(us[i]).apply_to(*t);
-      continue;
-    }
-    if (out != i)
-      us[out] = std::move(us[i]);
-    ++out;
-  }
-  us.erase(us.begin() + static_cast<std::ptrdiff_t>(out), us.end());
+  std::erase_if(g.task_updates, [&](const task_update* u) {
+    auto* t = put_of(u->task_id);
+    if (t)
+      std::move(*const_cast<task_update*>(u)).apply_to(*t);
+    return t != nullptr;
+  });
 }
 
-void collapse(change_batch& b) {
-  keep_last(b.jobs,
+void collapse(change_group& g) {
+  keep_last(g.jobs,
             [](const job_record& j) -> std::string_view { return j.job_id; });
-  keep_last(b.tasks,
+  keep_last(g.tasks,
             [](const task_record& t) -> std::string_view { return t.task_id; });
-  keep_last(b.task_updates,
+  keep_last(g.task_updates,
             [](const task_update& u) -> std::string_view { return u.task_id; });
-  fold_updates(b);
-  keep_last(b.holons, [](const holon_record& h) -> std::string_view {
+  fold_updates(g);
+  keep_last(g.holons, [](const holon_record& h) -> std::string_view {
     return h.holon_id;
   });
 }
@@ -288,14 +276,15 @@ struct writer::impl {
   void commit(std::vector<item>& items, std::size_t first, std::size_t last) {
     if (first == last)
       return;
-    change_batch group;
+    // The records stay in their submissions: the group points into them.
+    change_group group;
     for (std::size_t i = first; i < last; ++i)
       if (items[i].rejected)
-        group.append(std::move(items[i].batch));
+        group.add(items[i].batch);
     collapse(group);
     status st;
     if (!group.empty()) {
-      st = store_->apply_valid(group); // each submission was validated
+      st = store_->apply_group(group); // each submission was validated
       if (st)
         commits_.fetch_add(1, std::memory_order_relaxed);
     }

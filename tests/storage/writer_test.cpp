@@ -8,6 +8,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -258,25 +259,103 @@ TEST_CASE("batches larger than max_changes are split into several commits") {
   w.flush();
 }
 
-TEST_CASE("change batches appended keep the meaning of applying in order") {
-  change_batch a{.holons = {make_holon("h1")}, .removed_holons = {"h2"}};
-  a.append({.holons = {make_holon("h2")}, .removed_holons = {"h1"}});
-  CHECK(a.holons == std::vector<holon_record>{make_holon("h2")});
-  CHECK(a.removed_holons == std::vector<std::string>{"h1"});
-  change_batch b;
-  b.append({.tasks = {make_task("t1")}, .events = {make_event("t1", "x")}});
-  b.append({.tasks = {make_task("t2")}});
+TEST_CASE("a change group drops what its later batches override") {
+  change_batch a1{.holons = {make_holon("h1")}, .removed_holons = {"h2"}};
+  change_batch a2{.holons = {make_holon("h2")}, .removed_holons = {"h1"}};
+  change_group a;
+  a.add(a1);
+  a.add(a2);
+  auto seen = a.materialize();
+  CHECK(seen.holons == std::vector<holon_record>{make_holon("h2")});
+  CHECK(seen.removed_holons == std::vector<std::string>{"h1"});
+  change_batch b1{.tasks = {make_task("t1")},
+                  .events = {make_event("t1", "x")}};
+  change_batch b2{.tasks = {make_task("t2")}};
+  change_group b;
+  CHECK(b.empty());
+  b.add(b1);
+  b.add(b2);
   CHECK(b.tasks.size() == 2);
   CHECK(b.events.size() == 1);
   CHECK_FALSE(b.empty());
   // Updates apply after puts: a later put of the task supersedes them.
-  change_batch c{.task_updates = {task_update::of(make_task("t1")),
-                                  task_update::of(make_task("t3"))}};
-  c.append({.tasks = {make_task("t1")}});
+  change_batch c1{.task_updates = {task_update::of(make_task("t1")),
+                                   task_update::of(make_task("t3"))}};
+  change_batch c2{.tasks = {make_task("t1")}};
+  change_batch c3{.task_updates = {task_update::of(make_task("t1"))}};
+  change_group c;
+  c.add(c1);
+  c.add(c2);
   REQUIRE(c.task_updates.size() == 1);
-  CHECK(c.task_updates[0].task_id == "t3");
-  c.append({.task_updates = {task_update::of(make_task("t1"))}});
+  CHECK(c.task_updates[0]->task_id == "t3");
+  c.add(c3);
   CHECK(c.task_updates.size() == 2);
+}
+
+TEST_CASE("a group of batches means what applying them in order means") {
+  // Random sequences of small batches over a few ids meet every rule of
+  // change_group::add. Three stores see the same setup; then one applies
+  // the batches one by one, one a copy of the group, and SQLite the group
+  // itself (its own path); all must read back alike after every group.
+  std::mt19937 rng{7};
+  auto pick = [&](int n) { return static_cast<int>(rng() % n); };
+  auto id
+      = [&](const char* prefix) { return prefix + std::to_string(pick(4)); };
+  auto random_batch = [&] {
+    change_batch b;
+    for (int k = pick(3); k > 0; --k)
+      b.jobs.push_back(make_job(id("job-"), "alice", 1 + pick(100)));
+    for (int k = pick(4); k > 0; --k) {
+      auto t = make_task(id("t"), id("job-"));
+      t.priority = pick(10);
+      b.tasks.push_back(t);
+    }
+    for (int k = pick(4); k > 0; --k) {
+      auto u = task_update::of(make_task(id("t")));
+      u.state = task_state::running;
+      u.attempts = 1 + pick(100);
+      b.task_updates.push_back(u);
+    }
+    for (int k = pick(3); k > 0; --k)
+      b.holons.push_back(make_holon(id("h"), 1 + pick(100)));
+    for (int k = pick(3); k > 0; --k)
+      b.removed_holons.push_back(id("h"));
+    for (int k = pick(2); k > 0; --k)
+      b.events.push_back(make_event(id("t"), "x"));
+    return b;
+  };
+  change_batch setup;
+  for (int i = 0; i < 4; ++i) {
+    setup.jobs.push_back(make_job("job-" + std::to_string(i)));
+    setup.tasks.push_back(
+        make_task("t" + std::to_string(i), "job-" + std::to_string(i)));
+  }
+  auto in_order = make_memory_store();
+  auto copied = make_memory_store();
+  auto sqlite = open_sqlite_store({.path = ":memory:"});
+  REQUIRE(sqlite);
+  for (auto* st : {in_order.get(), copied.get(), sqlite->get()})
+    REQUIRE(st->apply(setup));
+  for (int round = 0; round < 200; ++round) {
+    std::vector<change_batch> batches(1 + static_cast<std::size_t>(pick(5)));
+    change_group group;
+    for (auto& b : batches) {
+      b = random_batch();
+      REQUIRE(in_order->apply(b));
+      group.add(b);
+    }
+    REQUIRE(copied->apply(group.materialize()));
+    REQUIRE((*sqlite)->apply_group(group));
+    for (auto* st : {copied.get(), sqlite->get()}) {
+      for (int i = 0; i < 4; ++i) {
+        auto n = std::to_string(i);
+        CHECK(*st->task("t" + n) == *in_order->task("t" + n));
+        CHECK(*st->job("job-" + n) == *in_order->job("job-" + n));
+        CHECK(*st->events("t" + n) == *in_order->events("t" + n));
+      }
+      CHECK(*st->holons() == *in_order->holons());
+    }
+  }
 }
 
 TEST_CASE("task states round-trip through their names") {
