@@ -130,12 +130,24 @@ bool fresh(const task_record& t) noexcept {
 
 } // namespace
 
+namespace {
+
+/// Which entry of `sizes` statement `s` is, among `stmts`.
+std::size_t
+size_index(const std::array<stmt_ptr, task_writes::sizes.size()>& stmts,
+           sqlite3_stmt* s) noexcept {
+  std::size_t k = 0;
+  while (k + 1 < stmts.size() && stmts[k].get() != s)
+    ++k;
+  return k;
+}
+
+} // namespace
+
 task_writes::put_slot& task_writes::put_slot_of(sqlite3_stmt* s,
                                                 int base) noexcept {
-  std::size_t k = 0;
-  while (k + 1 < sizes.size() && puts_[k].get() != s)
-    ++k;
-  return put_slots_[k][static_cast<std::size_t>(base / put_params)];
+  return put_slots_[size_index(puts_, s)]
+                   [static_cast<std::size_t>(base / put_params)];
 }
 
 void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
@@ -217,10 +229,8 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
 
 task_writes::update_slot& task_writes::slot_of(sqlite3_stmt* s,
                                                int base) noexcept {
-  std::size_t k = 0;
-  while (k + 1 < sizes.size() && updates_[k].get() != s)
-    ++k;
-  return update_slots_[k][static_cast<std::size_t>(base / update_params)];
+  return update_slots_[size_index(updates_, s)]
+                      [static_cast<std::size_t>(base / update_params)];
 }
 
 void task_writes::bind_update(sqlite3_stmt* s, int base, const task_update& u,

@@ -393,6 +393,27 @@ TEST_CASE_TEMPLATE("large batches keep order, last upsert wins and fail whole",
                                          {task_state::success, 1}});
 }
 
+/// Puts four rounds of 150 tasks (64 + 64 + 16 + 4 + 1 + 1 rows, every
+/// statement size) made by `plain(i)` or `other(i)`: all plain, then in
+/// turns, then all other, then all plain again, so each row slot goes from
+/// one kind to the other and back. Returns them in order.
+template <class Plain, class Other>
+std::vector<task_record> put_in_turns(store& st, int first, Plain plain,
+                                      Other other) {
+  std::vector<task_record> all;
+  for (int round = 0; round < 4; ++round) {
+    change_batch b;
+    for (int k = 0; k < 150; ++k) {
+      int i = first + round * 150 + k;
+      bool odd = round == 2 || (round == 1 && k % 2 == 1);
+      b.tasks.push_back(odd ? other(i) : plain(i));
+    }
+    ok(st.apply(b));
+    all.insert(all.end(), b.tasks.begin(), b.tasks.end());
+  }
+  return all;
+}
+
 TEST_CASE_TEMPLATE("submitted and advanced tasks put in turns read back "
                    "exactly",
                    Kind, memory_kind, sqlite_kind, sqlite_memory_kind) {
@@ -416,20 +437,7 @@ TEST_CASE_TEMPLATE("submitted and advanced tasks put in turns read back "
     t.result = json::object{{"i", i}};
     return t;
   };
-  std::vector<task_record> all;
-  // Rounds of 150 rows (64 + 64 + 16 + 4 + 1 + 1): all submitted, then
-  // alternating, then all submitted again, then advanced again.
-  for (int round = 0; round < 4; ++round) {
-    change_batch b;
-    for (int k = 0; k < 150; ++k) {
-      int i = 1000 + round * 150 + k;
-      bool adv = round == 3 || (round == 1 && k % 2 == 1);
-      b.tasks.push_back(adv ? advanced(i) : submitted(i));
-    }
-    ok(f.st->apply(b));
-    all.insert(all.end(), b.tasks.begin(), b.tasks.end());
-  }
-  for (const auto& t : all)
+  for (const auto& t : put_in_turns(*f.st, 1000, submitted, advanced))
     CHECK(get(f.st->task(t.task_id)) == t);
 }
 
@@ -470,18 +478,7 @@ TEST_CASE_TEMPLATE("task puts alike and unlike their predecessors read back "
     t.updated_ms = 1'700'000'000'000 + 5 * i;
     return t;
   };
-  std::vector<task_record> all;
-  for (int round = 0; round < 4; ++round) {
-    change_batch b;
-    for (int k = 0; k < 150; ++k) {
-      int i = 3000 + round * 150 + k;
-      bool odd = round == 2 || (round == 1 && k % 2 == 1);
-      b.tasks.push_back(odd ? unlike(i) : alike(i));
-    }
-    ok(f.st->apply(b));
-    all.insert(all.end(), b.tasks.begin(), b.tasks.end());
-  }
-  for (const auto& t : all)
+  for (const auto& t : put_in_turns(*f.st, 3000, alike, unlike))
     CHECK(get(f.st->task(t.task_id)) == t);
 }
 
