@@ -56,10 +56,6 @@ void task_update::apply_to(task_record& t) const& {
   t.updated_ms = updated_ms;
 }
 
-// Appending keeps the meaning of applying `*this` and then `other`. Stores
-// apply holon puts before holon removals, so a put that follows a removal
-// cancels the removal and a removal that follows a put drops the put. Both
-// are rare, hence the sets are built only when needed.
 namespace {
 
 template <class T>
@@ -79,8 +75,12 @@ std::vector<T> copies(const std::vector<const T*>& ptrs) {
 
 } // namespace
 
+// A group keeps the meaning of applying its batches in turn. Stores apply
+// holon puts before holon removals, so a put that follows a removal cancels
+// the removal and a removal that follows a put drops the put; a put of a
+// task drops the earlier updates of that task. All are rare, hence the sets
+// are built only when needed.
 void change_group::add(const change_batch& b) {
-  // What `b` overrides of the batches before it (see the header).
   if (!b.holons.empty() && !removed_holons.empty()) {
     std::unordered_set<std::string_view> put;
     for (const auto& h : b.holons)
