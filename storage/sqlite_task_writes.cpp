@@ -227,8 +227,8 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
   }
 }
 
-task_writes::update_slot& task_writes::slot_of(sqlite3_stmt* s,
-                                               int base) noexcept {
+task_writes::update_slot& task_writes::update_slot_of(sqlite3_stmt* s,
+                                                      int base) noexcept {
   return update_slots_[size_index(updates_, s)]
                       [static_cast<std::size_t>(base / update_params)];
 }
@@ -240,7 +240,7 @@ void task_writes::bind_update(sqlite3_stmt* s, int base, const task_update& u,
   // integers, a null result or error and an empty origin (static ""), most
   // of them alike from one update to the next. Text from the record itself
   // (the ids, JSON) is always bound: the record is gone after the commit.
-  auto& slot = slot_of(s, base);
+  auto& slot = update_slot_of(s, base);
   const bool known = slot.bound;
   slot.bound = true;
   bind_text(s, base + 1, u.task_id);

@@ -75,7 +75,7 @@ private:
     bool error_null = false;
     bool origin_empty = false;
   };
-  update_slot& slot_of(sqlite3_stmt* s, int base) noexcept;
+  update_slot& update_slot_of(sqlite3_stmt* s, int base) noexcept;
   status put_one(const task_record& t);
   status update_one(const task_update& u);
   /// The jobs of `tasks` are stored (each job looked up once).
