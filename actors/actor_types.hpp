@@ -31,6 +31,6 @@ using dispatcher_actor = caf::typed_actor<
     caf::reacts_to<metrics_msg>, caf::reacts_to<stats_msg>,
     caf::reacts_to<subtree_msg>, caf::reacts_to<drain_atom>,
     caf::reacts_to<tick_atom>, caf::reacts_to<held_atom>,
-    caf::reacts_to<results_msg>>;
+    caf::reacts_to<flush_atom>, caf::reacts_to<results_msg>>;
 
 } // namespace rxon::actors

@@ -48,11 +48,50 @@ void schedule_tick(self_ptr self) {
   self->delayed_send(self, std::chrono::milliseconds(delay), tick_atom::value);
 }
 
-/// Carries out what the logic decided. `after_commit` runs once the store
-/// changes of this step are durable (at once without a store), on the
-/// writer's thread.
-void carry_out(self_ptr self, effects& fx,
-               std::function<void(const status&)> after_commit = {}) {
+/// Runs on the writer's thread once a submission is committed (or failed):
+/// each reply in order, or the storage error.
+std::function<void(const status&)> reply_all_after_commit(
+    std::vector<std::pair<callback<json::value>, json::value>> replies) {
+  return [replies = std::move(replies)](const status& st) mutable {
+    for (auto& [done, value] : replies) {
+      if (!done)
+        continue;
+      if (!st)
+        done(error{errc::unavailable, "storage: " + st.error().message});
+      else
+        done(std::move(value));
+    }
+  };
+}
+
+/// Hands the gathered result steps to the writer as one submission.
+void hand_over_results(dispatcher_actor_state& st) {
+  if (st.gathered_replies.empty() && st.result_effects.changes.empty())
+    return;
+  st.opts.writer->submit(
+      std::move(st.result_effects.changes),
+      reply_all_after_commit(std::move(st.gathered_replies)));
+  st.result_effects.changes = {};
+  st.gathered_replies = {};
+  // Room for the next gathering: growing one by one moved each update
+  // (208 bytes) about twice.
+  st.result_effects.changes.task_updates.reserve(st.opts.max_gathered_results);
+  st.gathered_replies.reserve(st.opts.max_gathered_results);
+}
+
+} // namespace
+
+dispatcher_actor_state::~dispatcher_actor_state() {
+  // The actor stops (on its own thread): what it gathered still commits,
+  // and its replies still go out.
+  if (opts.writer)
+    hand_over_results(*this);
+}
+
+namespace {
+
+/// Carries out what the logic decided, except its store changes.
+void carry_out_now(self_ptr self, effects& fx) {
   auto& st = self->state;
   for (auto& a : fx.answers) {
     auto i = st.polls.find(a.id);
@@ -80,12 +119,47 @@ void carry_out(self_ptr self, effects& fx,
       }
     }
   }
+}
+
+/// Carries out what the logic decided. `after_commit` runs once the store
+/// changes of this step are durable (at once without a store), on the
+/// writer's thread.
+void carry_out(self_ptr self, effects& fx,
+               std::function<void(const status&)> after_commit = {}) {
+  auto& st = self->state;
+  carry_out_now(self, fx);
   // With a store, even a step without changes replies through the writer:
   // the reply reflects earlier steps' changes, so it waits for their commit.
-  if (st.opts.writer && (!fx.changes.empty() || after_commit))
+  if (st.opts.writer && (!fx.changes.empty() || after_commit)) {
+    hand_over_results(st); // earlier steps' changes go first
     st.opts.writer->submit(std::move(fx.changes), std::move(after_commit));
-  else if (after_commit)
+  } else if (after_commit) {
     after_commit(status{});
+  }
+  answer_idle_waiters(self);
+  schedule_tick(self);
+}
+
+/// Carries out a result step whose changes are in st.result_effects: they
+/// stay there, gathered with the next result steps' (see
+/// dispatcher_actor_state::result_effects); the reply waits for their commit.
+void carry_out_result(self_ptr self, callback<json::value> done,
+                      json::value reply) {
+  auto& st = self->state;
+  auto& fx = st.result_effects;
+  carry_out_now(self, fx);
+  fx.answers.clear();
+  fx.commands.clear();
+  fx.touched.clear();
+  fx.notices.clear();
+  st.gathered_replies.emplace_back(std::move(done), std::move(reply));
+  if (st.gathered_replies.size() >= st.opts.max_gathered_results) {
+    hand_over_results(st);
+  } else if (!st.flush_sent) {
+    // Behind every message queued now: the steps those bring gather too.
+    self->send(self, flush_atom::value);
+    st.flush_sent = true;
+  }
   answer_idle_waiters(self);
   schedule_tick(self);
 }
@@ -232,6 +306,7 @@ void answer_client(self_ptr self, client_msg& msg) {
     return;
   }
   // Reads run on the storage thread after earlier writes are committed.
+  hand_over_results(st);
   st.opts.writer->read([msg = std::move(msg)](storage::store& store) mutable {
     auto fail = [&](const error& e) { msg.done(e); };
     auto counts_of = [](const std::vector<storage::task_record>& tasks) {
@@ -345,11 +420,23 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         msg.done(std::move(outcome));
       },
       [self](result_msg& msg) {
-        effects fx;
-        auto reply = self->state.logic->post_result(msg.worker_id, msg.res,
-                                                    now_of(self), fx);
-        carry_out(self, fx,
-                  reply_after_commit(std::move(msg.done), std::move(reply)));
+        auto& s = self->state;
+        if (!s.opts.writer) {
+          effects fx;
+          auto reply
+              = s.logic->post_result(msg.worker_id, msg.res, now_of(self), fx);
+          carry_out(self, fx,
+                    reply_after_commit(std::move(msg.done), std::move(reply)));
+          return;
+        }
+        // Its changes join those gathered in result_effects.
+        auto reply = s.logic->post_result(msg.worker_id, msg.res, now_of(self),
+                                          s.result_effects);
+        carry_out_result(self, std::move(msg.done), std::move(reply));
+      },
+      [self](flush_atom) {
+        self->state.flush_sent = false;
+        hand_over_results(self->state);
       },
       [self](results_msg& msg) {
         // One step for the whole batch: one commit, then every reply in order.
@@ -381,18 +468,7 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
           replies.emplace_back(std::move(r.done),
                                logic.post_result(r.worker_id, r.res, now, fx));
         }
-        carry_out(self, fx,
-                  [replies = std::move(replies)](const status& st) mutable {
-                    for (auto& [done, value] : replies) {
-                      if (!done)
-                        continue;
-                      if (!st)
-                        done(error{errc::unavailable,
-                                   "storage: " + st.error().message});
-                      else
-                        done(std::move(value));
-                    }
-                  });
+        carry_out(self, fx, reply_all_after_commit(std::move(replies)));
       },
       // -- holons -----------------------------------------------------------
       [self](register_msg& msg) {
@@ -506,7 +582,13 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
       [self](metrics_msg& msg) {
         msg.done(prometheus_text(self->state.logic->stats()));
       },
-      [self](stats_msg& msg) { msg.done(self->state.logic->stats()); },
+      [self](stats_msg& msg) {
+        // orchestrator::flush relies on this: what the actor gathered is
+        // with the writer once the stats are out.
+        if (self->state.opts.writer)
+          hand_over_results(self->state);
+        msg.done(self->state.logic->stats());
+      },
       [self](subtree_msg& msg) {
         auto v = self->state.logic->subtree(msg.known_version);
         if (msg.wait_ms <= 0 || v.idle_polls > 0 || v.full) {

@@ -22,6 +22,9 @@ struct dispatcher_options {
   storage::writer* writer = nullptr; ///< null: in-memory only
   /// Uncommitted changes at which new jobs wait for the writer to catch up.
   std::size_t max_write_backlog = 16384;
+  /// Result steps handed to the writer together at most (see
+  /// dispatcher_actor_state::result_effects).
+  std::size_t max_gathered_results = 64;
   uint64_t seed = 0;
   /// Receives the notices of watched jobs (dispatch.watch_owner), on the
   /// actor's thread: it must not block.
@@ -67,6 +70,16 @@ struct dispatcher_actor_state {
   std::deque<submit_msg> held_submits;
   /// The effects of a poll step, reused (see effects::clear).
   effects poll_effects;
+  /// Result steps not yet handed to the writer: their changes gather in
+  /// `result_effects.changes`, in step order, and their replies here. They
+  /// go as one submission (one queue item, one callback) once the mailbox
+  /// reaches the flush message sent with the first of them, once
+  /// `max_gathered_results` gathered, or before anything else goes to the
+  /// writer, so the writer still sees every change in step order.
+  effects result_effects;
+  std::vector<std::pair<callback<json::value>, json::value>> gathered_replies;
+  bool flush_sent = false;
+  ~dispatcher_actor_state();
 };
 
 /// Behaviour of the dispatcher actor; `logic` may come pre-loaded

@@ -35,6 +35,8 @@ using detach_atom = caf::atom_constant<caf::atom("detach")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 /// Retries jobs held while the storage writer was backlogged.
 using held_atom = caf::atom_constant<caf::atom("heldjobs")>;
+/// Hands the gathered result steps to the storage writer.
+using flush_atom = caf::atom_constant<caf::atom("flushres")>;
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 
 // -- requests from the facade (local: they carry callbacks) -------------------

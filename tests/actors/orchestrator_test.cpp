@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
@@ -160,6 +161,63 @@ TEST_CASE("a batch of results is answered, in order, as single results "
   auto counts = (*store)->task_counts();
   REQUIRE(counts);
   CHECK((*counts)[storage::task_state::success] == 3);
+}
+
+TEST_CASE("results posted back to back commit together, reply in order and "
+          "come before later reads") {
+  temp_dir dir;
+  orchestrator_options opts;
+  opts.db_path = dir.file("rxon.db");
+  opts.dispatch.retain_terminal = 1; // finished jobs are read from the store
+  auto o = start(opts);
+  std::vector<job_ack> jobs;
+  std::vector<task_payload> tasks;
+  for (int i = 0; i < 5; ++i) {
+    auto w = "w" + std::to_string(i);
+    register_holon(*o, holon_reg(w, {"echo"}));
+    jobs.push_back(submit(*o, {task("echo")}));
+    auto t = poll_once(*o, w);
+    REQUIRE(t);
+    tasks.push_back(*t);
+  }
+  // Posted without waiting, as many workers do at once; the duplicate of
+  // the last result (still in memory) is answered after it.
+  std::vector<std::string> replies;
+  std::mutex mtx;
+  auto record = [&](result<json::value> r) {
+    std::lock_guard<std::mutex> guard{mtx};
+    if (!r)
+      replies.push_back("error: " + r.error().message);
+    else if (const auto* why = r->find("reason"))
+      replies.push_back(why->as_string());
+    else
+      replies.push_back(r->find("status")->as_string());
+  };
+  for (int i = 0; i < 4; ++i)
+    o->post_result("w" + std::to_string(i), success(tasks[i]), record);
+  o->post_result("w3", success(tasks[3]), record);
+  // Evicted from memory, so read from the store: behind the results.
+  CHECK(job_status(*o, jobs[0].job_id) == "finished");
+  o->flush();
+  {
+    std::lock_guard<std::mutex> guard{mtx};
+    CHECK(replies
+          == std::vector<std::string>{"accepted", "accepted", "accepted",
+                                      "accepted", "stale_task"});
+  }
+  // flush() returns once the results posted before it are committed and
+  // answered, the last of many (here mostly duplicates) too.
+  o->post_result("w4", success(tasks[4]), record);
+  for (int i = 0; i < 300; ++i)
+    o->post_result("w4", success(tasks[4]), record);
+  o->flush();
+  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  REQUIRE(store);
+  auto counts = (*store)->task_counts();
+  REQUIRE(counts);
+  CHECK((*counts)[storage::task_state::success] == 5);
+  std::lock_guard<std::mutex> guard{mtx};
+  CHECK(replies.size() == 306);
 }
 
 TEST_CASE("a long poll is answered as soon as a task is submitted") {
