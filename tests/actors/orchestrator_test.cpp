@@ -71,6 +71,16 @@ job_ack submit(orchestrator& o, std::vector<task_spec> tasks) {
   return *r;
 }
 
+/// A result's reply in one word: its status, the reason it was refused, or
+/// the error.
+std::string reply_word(const result<json::value>& r) {
+  if (!r)
+    return "error: " + r.error().message;
+  if (const auto* why = r->find("reason"))
+    return why->as_string();
+  return r->find("status")->as_string();
+}
+
 std::string job_status(orchestrator& o, const std::string& job_id) {
   auto r = await<json::value>(
       [&](auto cb) { o.get_job("client", job_id, std::move(cb)); });
@@ -137,12 +147,7 @@ TEST_CASE("a batch of results is answered, in order, as single results "
   for (std::size_t i = 0; i < batch.size(); ++i)
     batch[i].done
         = [&replies, all, last = i + 1 == batch.size()](result<json::value> r) {
-            if (!r)
-              replies.push_back("error: " + r.error().message);
-            else if (const auto* why = r->find("reason"))
-              replies.push_back(why->as_string());
-            else
-              replies.push_back(r->find("status")->as_string());
+            replies.push_back(reply_word(r));
             if (last)
               all->set_value();
           };
@@ -186,12 +191,7 @@ TEST_CASE("results posted back to back commit together, reply in order and "
   std::mutex mtx;
   auto record = [&](result<json::value> r) {
     std::lock_guard<std::mutex> guard{mtx};
-    if (!r)
-      replies.push_back("error: " + r.error().message);
-    else if (const auto* why = r->find("reason"))
-      replies.push_back(why->as_string());
-    else
-      replies.push_back(r->find("status")->as_string());
+    replies.push_back(reply_word(r));
   };
   for (int i = 0; i < 4; ++i)
     o->post_result("w" + std::to_string(i), success(tasks[i]), record);
