@@ -67,11 +67,12 @@ TEST_CASE("WebSocket commands are delivered and bad frames are skipped") {
              R"({"command":"pause","extra":true})"},
             false};
       });
+  // Declared before the transport, so it outlives the thread that fills it.
+  command_log log;
   auto t
       = blocking_transport::create(server.url(), "w 1", "tok", fast_options());
   REQUIRE(t);
   (*t)->connect();
-  command_log log;
   (*t)->listen_for_commands([&](worker_command c) { log.add(std::move(c)); });
   REQUIRE(wait_until([&] { return log.size() == 2; }));
   std::lock_guard g{log.mutex};
@@ -91,11 +92,12 @@ TEST_CASE("rejected handshakes are retried with backoff until accepted") {
                              return ws_plan{403, {}, false};
                            return ws_plan{0, {R"({"command":"hello"})"}, false};
                          });
+  // Declared before the transport, so it outlives the thread that fills it.
+  command_log log;
   auto t
       = blocking_transport::create(server.url(), "w1", "tok", fast_options());
   REQUIRE(t);
   (*t)->connect();
-  command_log log;
   auto start = std::chrono::steady_clock::now();
   (*t)->listen_for_commands([&](worker_command c) { log.add(std::move(c)); });
   REQUIRE(wait_until([&] { return log.size() == 1; }));
@@ -114,11 +116,12 @@ TEST_CASE("a closed command socket is reopened after the initial delay") {
         return ws_plan{
             0, {R"({"command":"c)" + std::to_string(n) + R"("})"}, true};
       });
+  // Declared before the transport, so it outlives the thread that fills it.
+  command_log log;
   auto t
       = blocking_transport::create(server.url(), "w1", "tok", fast_options());
   REQUIRE(t);
   (*t)->connect();
-  command_log log;
   (*t)->listen_for_commands([&](worker_command c) { log.add(std::move(c)); });
   REQUIRE(wait_until([&] { return log.size() >= 4; }));
   std::lock_guard g{log.mutex};
@@ -153,6 +156,8 @@ TEST_CASE("events go over the open WebSocket, else over HTTP") {
       [](const server_request&) {
         return ws_plan{0, {R"({"command":"hi"})"}, false};
       });
+  // Declared before the transport, so it outlives the thread that fills it.
+  command_log log;
   auto t
       = blocking_transport::create(server.url(), "w1", "tok", fast_options());
   REQUIRE(t);
@@ -163,7 +168,6 @@ TEST_CASE("events go over the open WebSocket, else over HTTP") {
   CHECK(reqs[0].target == "/_worker/events");
   CHECK(reqs[0].body.find("e-http") != std::string::npos);
 
-  command_log log;
   (*t)->listen_for_commands([&](worker_command c) { log.add(std::move(c)); });
   REQUIRE(wait_until([&] { return log.size() == 1; }));
   REQUIRE((*t)->emit_event(make_event("e-ws")));
@@ -178,11 +182,12 @@ TEST_CASE("commands pushed later by the server reach the handler") {
                          [](const server_request&) {
                            return ws_plan{0, {}, false};
                          });
+  // Declared before the transport, so it outlives the thread that fills it.
+  command_log log;
   auto t
       = blocking_transport::create(server.url(), "w1", "tok", fast_options());
   REQUIRE(t);
   (*t)->connect();
-  command_log log;
   (*t)->listen_for_commands([&](worker_command c) { log.add(std::move(c)); });
   REQUIRE(wait_until([&] { return server.ws_handshakes() == 1; }));
   // The upgrade completes asynchronously; resend until it is received.

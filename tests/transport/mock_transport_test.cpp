@@ -91,11 +91,12 @@ TEST_CASE("a waiting mock poll is served by a task pushed later") {
 }
 
 TEST_CASE("mock commands reach the listener while connected") {
+  // Declared before the transport, so they outlive whatever delivers.
+  std::mutex m;
+  std::vector<std::string> seen;
   auto t = blocking_transport::create("mock://", "w1", "tok");
   REQUIRE(t);
   auto& mock = mock_of(**t);
-  std::mutex m;
-  std::vector<std::string> seen;
   mock.push_command(cmd_of("early"));
   (*t)->listen_for_commands([&](worker_command c) {
     std::lock_guard g{m};
