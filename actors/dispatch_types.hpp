@@ -99,8 +99,13 @@ struct effects {
   /// changes, which go to the writer), so a reused effects object
   /// allocates no answer list per poll.
   void clear() noexcept {
-    answers.clear();
+    clear_all_but_changes();
     changes = {};
+  }
+  /// Empties all but `changes`, which gather over several steps (see
+  /// dispatcher_actor_state::result_effects).
+  void clear_all_but_changes() noexcept {
+    answers.clear();
     commands.clear();
     touched.clear();
     notices.clear();

@@ -148,10 +148,7 @@ void carry_out_result(self_ptr self, callback<json::value> done,
   auto& st = self->state;
   auto& fx = st.result_effects;
   carry_out_now(self, fx);
-  fx.answers.clear();
-  fx.commands.clear();
-  fx.touched.clear();
-  fx.notices.clear();
+  fx.clear_all_but_changes();
   st.gathered_replies.emplace_back(std::move(done), std::move(reply));
   if (st.gathered_replies.size() >= st.opts.max_gathered_results) {
     hand_over_results(st);
