@@ -43,7 +43,7 @@ status check_chains(const worker_event& ev, const std::string& sender) {
   return check_identity_chain(ev.security, sender);
 }
 
-status check_identity_chain(const std::optional<security_context>& sec,
+status check_identity_chain(const boxed<security_context>& sec,
                             const std::string& sender) {
   if (sec && sec->identity_chain) {
     const auto& ids = *sec->identity_chain;

@@ -20,7 +20,7 @@ bool append_relay(worker_event& ev, const std::string& sender);
 /// When security.identity_chain is given: non-empty, without repeats, and
 /// ending with `sender` (the last node vouching for a message is the one
 /// that sent it). Results and events both carry one.
-status check_identity_chain(const std::optional<security_context>& sec,
+status check_identity_chain(const boxed<security_context>& sec,
                             const std::string& sender);
 
 /// Whether an event's chains are consistent for `sender`: no relay twice,

@@ -1,11 +1,13 @@
 #pragma once
 
 // Every RXON 1.0b13 message and sub-model (spec/rxon-protocol.md §1.3).
-// Conventions: std::optional = "opt, absent when unset"; a json::value that
-// is null = absent free-form field; plain members with initialisers are the
-// non-null defaults that are always sent. Typed maps are std::map, whose
-// key order is the wire order.
+// Conventions: std::optional = "opt, absent when unset" (boxed<T> is the
+// same, kept on the heap: for large parts that hot messages rarely carry);
+// a json::value that is null = absent free-form field; plain members with
+// initialisers are the non-null defaults that are always sent. Typed maps
+// are std::map, whose key order is the wire order.
 
+#include "protocol/boxed.hpp"
 #include "protocol/json.hpp"
 
 #include <cstdint>
@@ -110,7 +112,7 @@ struct worker_registration {
   std::optional<std::vector<installed_artifact>> installed_artifacts;
   std::optional<worker_capabilities> capabilities;
   std::optional<std::string> skills_hash;
-  std::optional<security_context> security;
+  boxed<security_context> security;
   json::value metadata;
   std::optional<int64_t> timestamp;
   friend bool operator==(const worker_registration&, const worker_registration&)
@@ -142,7 +144,7 @@ struct worker_event {
   std::optional<std::map<std::string, std::string>> trace_context;
   double priority = 0;
   std::optional<int64_t> timestamp;
-  std::optional<security_context> security;
+  boxed<security_context> security;
   json::value metadata;
   friend bool operator==(const worker_event&, const worker_event&) = default;
 };
@@ -164,11 +166,11 @@ struct task_payload {
   std::string task_id;
   std::string type;
   json::value params;
-  std::optional<std::map<std::string, std::string>> tracing_context;
-  std::optional<std::map<std::string, file_metadata>> params_metadata;
+  boxed<std::map<std::string, std::string>> tracing_context;
+  boxed<std::map<std::string, file_metadata>> params_metadata;
   double priority = 0;
   std::optional<int64_t> deadline;
-  std::optional<security_context> security;
+  boxed<security_context> security;
   json::value metadata;
   std::optional<int64_t> timestamp;
   friend bool operator==(const task_payload&, const task_payload&) = default;
@@ -189,9 +191,9 @@ struct task_result {
   std::optional<std::string> origin_worker_id;
   std::string status = "success";
   json::value data;
-  std::optional<task_error> error;
-  std::optional<std::map<std::string, file_metadata>> data_metadata;
-  std::optional<security_context> security;
+  boxed<task_error> error;
+  boxed<std::map<std::string, file_metadata>> data_metadata;
+  boxed<security_context> security;
   json::value metadata;
   std::optional<int64_t> timestamp;
   friend bool operator==(const task_result&, const task_result&) = default;
@@ -207,7 +209,7 @@ struct heartbeat {
   std::optional<std::vector<std::string>> available_skills;
   std::optional<std::vector<std::string>> hot_skills;
   std::optional<std::string> skills_hash;
-  std::optional<security_context> security;
+  boxed<security_context> security;
   json::value metadata;
   std::optional<int64_t> timestamp;
   friend bool operator==(const heartbeat&, const heartbeat&) = default;

@@ -69,6 +69,8 @@ template <class T>
 struct is_optional_t : std::false_type {};
 template <class T>
 struct is_optional_t<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_optional_t<boxed<T>> : std::true_type {};
 
 template <class Tuple>
 constexpr bool names_sorted(const Tuple& t) {

@@ -15,7 +15,7 @@ using storage::task_state;
 
 namespace {
 
-std::unique_ptr<int> boxed(int v) {
+std::unique_ptr<int> heap_int(int v) {
   return std::make_unique<int>(v);
 }
 
@@ -24,8 +24,8 @@ std::unique_ptr<int> boxed(int v) {
 TEST_CASE("a seq table finds what it holds and nothing it does not") {
   seq_table<int> t;
   CHECK(t.find(0) == nullptr);
-  t.insert(10, boxed(100));
-  t.insert(12, boxed(120)); // 11 is a hole (a job id took it)
+  t.insert(10, heap_int(100));
+  t.insert(12, heap_int(120)); // 11 is a hole (a job id took it)
   REQUIRE(t.find(10) != nullptr);
   CHECK(*t.find(10) == 100);
   CHECK(t.find(11) == nullptr);
@@ -40,10 +40,10 @@ TEST_CASE("a seq table finds what it holds and nothing it does not") {
   CHECK(t.size() == 1);
   t.erase(12);
   CHECK(t.size() == 0);
-  t.insert(20, boxed(200)); // an empty window restarts at the new seq
+  t.insert(20, heap_int(200)); // an empty window restarts at the new seq
   CHECK(*t.find(20) == 200);
-  t.insert(22, boxed(220));
-  t.insert(21, boxed(210)); // late, into a hole of the window
+  t.insert(22, heap_int(220));
+  t.insert(21, heap_int(210)); // late, into a hole of the window
   REQUIRE(t.find(21) != nullptr);
   CHECK(*t.find(21) == 210);
   t.erase(21);
@@ -54,9 +54,9 @@ TEST_CASE("a seq table finds what it holds and nothing it does not") {
 TEST_CASE("a seq table keeps a long-lived entry findable while the window "
           "slides past it") {
   seq_table<int> t;
-  t.insert(1, boxed(-1)); // stays until the end
+  t.insert(1, heap_int(-1)); // stays until the end
   for (int i = 2; i < 100'000; ++i) {
-    t.insert(static_cast<uint64_t>(i), boxed(i));
+    t.insert(static_cast<uint64_t>(i), heap_int(i));
     if (i > 10)
       t.erase(static_cast<uint64_t>(i - 8)); // a few in flight at a time
   }
@@ -68,7 +68,7 @@ TEST_CASE("a seq table keeps a long-lived entry findable while the window "
   t.erase(1);
   CHECK(t.find(1) == nullptr);
   // An entry older than the window (out of order) is still kept.
-  t.insert(5, boxed(5));
+  t.insert(5, heap_int(5));
   CHECK(*t.find(5) == 5);
 }
 
