@@ -420,15 +420,15 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
         auto& s = self->state;
         if (!s.opts.writer) {
           effects fx;
-          auto reply
-              = s.logic->post_result(msg.worker_id, msg.res, now_of(self), fx);
+          auto reply = s.logic->post_result(msg.worker_id, std::move(msg.res),
+                                            now_of(self), fx);
           carry_out(self, fx,
                     reply_after_commit(std::move(msg.done), std::move(reply)));
           return;
         }
         // Its changes join those gathered in result_effects.
-        auto reply = s.logic->post_result(msg.worker_id, msg.res, now_of(self),
-                                          s.result_effects);
+        auto reply = s.logic->post_result(msg.worker_id, std::move(msg.res),
+                                          now_of(self), s.result_effects);
         carry_out_result(self, std::move(msg.done), std::move(reply));
       },
       [self](flush_atom) {
@@ -462,8 +462,9 @@ dispatcher(dispatcher_actor::stateful_pointer<dispatcher_actor_state> self,
           if (i + d < items.size())
             logic.prefetch_entry(items[i + d].res.task_id);
           auto& r = items[i];
-          replies.emplace_back(std::move(r.done),
-                               logic.post_result(r.worker_id, r.res, now, fx));
+          replies.emplace_back(
+              std::move(r.done),
+              logic.post_result(r.worker_id, std::move(r.res), now, fx));
         }
         carry_out(self, fx, reply_all_after_commit(std::move(replies)));
       },

@@ -159,7 +159,7 @@ status dispatcher_state::check_output(const task_entry& t, const holon_entry& h,
 // -- results ------------------------------------------------------------------
 
 json::value dispatcher_state::post_result(const std::string& worker_id,
-                                          const task_result& res, int64_t now,
+                                          task_result&& res, int64_t now,
                                           effects& fx) {
   auto* found = find_entry(res.task_id);
   if (!found) {
@@ -200,13 +200,13 @@ json::value dispatcher_state::post_result(const std::string& worker_id,
         adjust_reputation(holon, -cfg_.penalty_contract);
         t.rec.error
             = task_error_json("CONTRACT_VIOLATION_ERROR", st.error().message);
-        t.rec.result = res.data;
+        t.rec.result = std::move(res.data);
         finish(t, task_state::quarantined, now, fx);
         return json::object{{"status", "accepted"},
                             {"outcome", "contract_violation"}};
       }
     }
-    t.rec.result = res.data;
+    t.rec.result = std::move(res.data);
     t.rec.error = json::value{};
     adjust_reputation(holon, cfg_.reward_success);
     finish(t, task_state::success, now, fx);

@@ -83,7 +83,8 @@ public:
   /// Requeues a delivered task the caller could not hand over.
   void return_task(const std::string& worker_id, const std::string& task_id,
                    int64_t now, effects& fx);
-  json::value post_result(const std::string& worker_id, const task_result& res,
+  /// Takes the result's data (copying it, perhaps large, bought nothing).
+  json::value post_result(const std::string& worker_id, task_result&& res,
                           int64_t now, effects& fx);
   /// Prefetching for a batch of results, so that posting them does not
   /// wait on one cache miss after another (at scale the tasks went cold

@@ -53,9 +53,9 @@ struct fixture {
     return delivered(last, id);
   }
 
-  json::value result(const std::string& worker, const task_result& r) {
+  json::value result(const std::string& worker, task_result r) {
     effects fx;
-    auto out = d->post_result(worker, r, now, fx);
+    auto out = d->post_result(worker, std::move(r), now, fx);
     last = std::move(fx);
     return out;
   }

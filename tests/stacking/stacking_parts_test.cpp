@@ -260,11 +260,12 @@ TEST_CASE("watched jobs report their assignment, end and events") {
   r.task_id = ack->task_ids[0];
   r.data = json::object{{"ok", true}};
   effects done;
-  (void)d.post_result("leaf", r, now, done);
+  (void)d.post_result("leaf", std::move(r), now, done);
   REQUIRE(done.notices.size() == 1);
   CHECK(done.notices[0].what == task_notice::kind::finished);
   CHECK(done.notices[0].task.state == task_state::success);
   CHECK(done.notices[0].task.origin_worker_id == "leaf");
+  CHECK(done.notices[0].task.result == json::value{json::object{{"ok", true}}});
 }
 
 TEST_CASE("restoring a watched job reports its unfinished tasks as "
