@@ -83,7 +83,7 @@ public:
   /// Requeues a delivered task the caller could not hand over.
   void return_task(const std::string& worker_id, const std::string& task_id,
                    int64_t now, effects& fx);
-  /// Takes the result's data (copying it, perhaps large, bought nothing).
+  /// Moves the result's data (which can be large) into the task.
   json::value post_result(const std::string& worker_id, task_result&& res,
                           int64_t now, effects& fx);
   /// Prefetching for a batch of results, so that posting them does not
