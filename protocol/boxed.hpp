@@ -17,8 +17,6 @@ namespace rxon {
 template <class T>
 class boxed {
 public:
-  using value_type = T;
-
   boxed() noexcept = default;
   boxed(std::nullopt_t) noexcept {}
   boxed(T v) : p_(std::make_unique<T>(std::move(v))) {}
@@ -58,16 +56,6 @@ public:
   const T& operator*() const& noexcept { return *p_; }
   T* operator->() noexcept { return p_.get(); }
   const T* operator->() const noexcept { return p_.get(); }
-  T& value() & {
-    if (!p_)
-      throw std::bad_optional_access{};
-    return *p_;
-  }
-  const T& value() const& {
-    if (!p_)
-      throw std::bad_optional_access{};
-    return *p_;
-  }
 
   friend bool operator==(const boxed& a, const boxed& b) {
     return a.has_value() == b.has_value() && (!a || *a == *b);
