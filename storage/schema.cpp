@@ -266,6 +266,19 @@ int latest_schema_version() noexcept {
   return static_cast<int>(steps.size());
 }
 
+status require_latest(sqlite3* db) {
+  auto version = user_version(db);
+  if (!version)
+    return std::move(version).error();
+  if (*version != latest_schema_version())
+    return error{errc::unavailable,
+                 "sqlite: database schema version " + std::to_string(*version)
+                     + " is not this build's ("
+                     + std::to_string(latest_schema_version())
+                     + "); a read-only store cannot migrate it"};
+  return {};
+}
+
 status migrate(sqlite3* db) {
   auto version = user_version(db);
   if (!version)

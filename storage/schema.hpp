@@ -16,4 +16,8 @@ int latest_schema_version() noexcept;
 /// bump. Refuses a database newer than this build.
 status migrate(sqlite3* db);
 
+/// The database is at the latest version (for read-only connections, which
+/// cannot migrate it).
+status require_latest(sqlite3* db);
+
 } // namespace rxon::storage

@@ -1,3 +1,4 @@
+#include "storage/file_lock.hpp"
 #include "storage/schema.hpp"
 #include "storage/sqlite_handle.hpp"
 #include "storage/sqlite_rows.hpp"
@@ -184,6 +185,7 @@ private:
   status put_holon(const holon_record& h);
   status put_event(const event_record& e);
 
+  std::optional<file_lock> lock_; ///< a file's; released after db_ closes
   sqlite::db_ptr db_;
   // After db_: unhooked and closed before it.
   std::unique_ptr<sqlite::wal_checkpointer> checkpointer_;
@@ -217,14 +219,22 @@ status sqlite_store::open(const sqlite_options& opts) {
   std::call_once(config_once,
                  [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(opts.path.c_str(), &raw,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                               | SQLITE_OPEN_NOMUTEX,
+  const int mode = opts.read_only ? SQLITE_OPEN_READONLY
+                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(opts.path.c_str(), &raw, mode | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   db_.reset(raw);
   if (rc != SQLITE_OK)
     return sqlite::fail(db_.get(), "open '" + opts.path + "'", rc);
   sqlite3_extended_result_codes(db_.get(), 1);
+  const bool writes_file
+      = !opts.read_only && opts.path != ":memory:" && !opts.path.empty();
+  if (writes_file) {
+    auto lock = file_lock::acquire(opts.path); // before anything is written
+    if (!lock)
+      return error{lock.error().code, "sqlite: " + lock.error().message};
+    lock_ = std::move(*lock);
+  }
   // A busy database (e.g. an external sqlite3 shell writing) is waited on
   // for up to 5 s before a statement fails.
   sqlite3_busy_timeout(db_.get(), 5000);
@@ -239,12 +249,18 @@ status sqlite_store::open(const sqlite_options& opts) {
   // (once per job, and by a join for updates), not by SQLite, whose check
   // opens a cursor for every row; `PRAGMA foreign_key_check` still finds
   // any violation.
+  // A reader leaves the journal mode and sync setting to the writer.
+  const char* wal = opts.read_only ? nullptr : "PRAGMA journal_mode = WAL";
+  if (opts.read_only)
+    sync = nullptr;
   for (const char* sql :
-       {"PRAGMA journal_mode = WAL", sync, "PRAGMA foreign_keys = OFF",
-        "PRAGMA cache_size = -8192", "PRAGMA temp_store = MEMORY"})
-    if (auto st = sqlite::exec(db_.get(), sql); !st)
-      return st;
-  if (auto st = migrate(db_.get()); !st)
+       {wal, sync, "PRAGMA foreign_keys = OFF", "PRAGMA cache_size = -8192",
+        "PRAGMA temp_store = MEMORY"})
+    if (sql)
+      if (auto st = sqlite::exec(db_.get(), sql); !st)
+        return st;
+  if (auto st = opts.read_only ? require_latest(db_.get()) : migrate(db_.get());
+      !st)
     return st;
   for (std::size_t i = 0; i < stmt_count; ++i) {
     auto s = sqlite::prepare(db_.get(), stmt_sql[i]);
@@ -252,7 +268,7 @@ status sqlite_store::open(const sqlite_options& opts) {
       return std::move(s).error();
     stmts_[i] = std::move(*s);
   }
-  if (opts.path != ":memory:" && !opts.path.empty()) {
+  if (writes_file) {
     auto c = sqlite::wal_checkpointer::start(
         opts.path, sqlite::wal_checkpointer::default_threshold,
         opts.thread_init);

@@ -63,6 +63,11 @@ struct sqlite_options {
   /// Runs first on each thread the store starts (its WAL checkpointer),
   /// e.g. to set that thread's scheduling policy.
   std::function<void()> thread_init{};
+  /// A reader of a database that a store opened for writing (e.g. an
+  /// inspection while the orchestrator runs): the file must exist at the
+  /// latest schema version, and writes fail. Only one store at a time may
+  /// open a file for writing; readers are not counted.
+  bool read_only = false;
 };
 
 /// SQLite (WAL) store; migrates the schema on open.

@@ -108,7 +108,8 @@ TEST_CASE("the whole lifecycle runs through the actors and the store") {
   CHECK(job_status(*o, ack.job_id) == "finished");
   o->flush();
   // The store saw every change.
-  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  auto store = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
   REQUIRE(store);
   auto counts = (*store)->task_counts();
   REQUIRE(counts);
@@ -161,7 +162,8 @@ TEST_CASE("a batch of results is answered, in order, as single results "
   CHECK(last.find("status")->as_string() == "accepted");
   CHECK(job_status(*o, ack.job_id) == "finished");
   o->flush();
-  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  auto store = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
   REQUIRE(store);
   auto counts = (*store)->task_counts();
   REQUIRE(counts);
@@ -211,7 +213,8 @@ TEST_CASE("results posted back to back commit together, reply in order and "
   for (int i = 0; i < 300; ++i)
     o->post_result("w4", success(tasks[4]), record);
   o->flush();
-  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  auto store = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
   REQUIRE(store);
   auto counts = (*store)->task_counts();
   REQUIRE(counts);
@@ -412,7 +415,8 @@ TEST_CASE("while the writer is backlogged, new jobs wait their turn") {
   CHECK(tb - ta >= 150ms);
   // Held is not lost: every task is stored, in submission order of jobs.
   o->flush();
-  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  auto store = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
   REQUIRE(store);
   for (auto* x : {&a, &b, &c})
     for (const auto& id : x->ack->task_ids) {
@@ -443,7 +447,8 @@ TEST_CASE("a task view shows only what is already committed") {
   REQUIRE(view->find("state"));
   CHECK(view->find("state")->as_string() == "success");
   // Another connection reads the file: the success is there already.
-  auto store = storage::open_sqlite_store({dir.file("rxon.db")});
+  auto store = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
   REQUIRE(store);
   auto rec = (*store)->task(ack.task_ids[0]);
   REQUIRE(rec);

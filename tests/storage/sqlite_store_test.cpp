@@ -332,6 +332,42 @@ TEST_CASE("migrating to version 5 keys each state row by its task's "
         == 4);
 }
 
+TEST_CASE("a second store on a file in use is refused until the first "
+          "closes; readers are let in") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  {
+    auto first = get(open_sqlite_store({path}));
+    REQUIRE(first->apply({.jobs = {make_job("job-1")}}));
+    auto second = open_sqlite_store({path});
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == errc::unavailable);
+    CHECK(second.error().message.find(path) != std::string::npos);
+    CHECK(second.error().message.find("in use") != std::string::npos);
+    // The refused opener changed nothing: the first still writes.
+    REQUIRE(first->apply({.jobs = {make_job("job-2")}}));
+    // A reader is let in; it sees what is committed and cannot write.
+    auto reader = get(open_sqlite_store({.path = path, .read_only = true}));
+    CHECK(get(reader->job("job-2")));
+    auto write = reader->apply({.jobs = {make_job("job-3")}});
+    REQUIRE_FALSE(write);
+    CHECK(write.error().message.find("readonly") != std::string::npos);
+  }
+  auto again = get(open_sqlite_store({path}));
+  CHECK(get(again->job("job-2")));
+}
+
+TEST_CASE("a read-only store needs a database at this build's version") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  CHECK_FALSE(open_sqlite_store({.path = path, .read_only = true}));
+  exec_raw(path, "CREATE TABLE x(y); PRAGMA user_version = 1");
+  auto old = open_sqlite_store({.path = path, .read_only = true});
+  REQUIRE_FALSE(old);
+  CHECK(old.error().message.find("version 1") != std::string::npos);
+  CHECK(query_int(path, "PRAGMA user_version") == 1); // not migrated
+}
+
 TEST_CASE("a database from a newer schema is refused") {
   temp_dir dir;
   auto path = dir.file("rxon.db");

@@ -19,8 +19,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<store> open_file(const temp_dir& dir) {
-  auto st = open_sqlite_store({dir.file("rxon.db")});
+std::unique_ptr<store> open_file(const temp_dir& dir, bool read_only = false) {
+  auto st = open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = read_only});
   if (!st)
     FAIL(st.error().message);
   return std::move(*st);
@@ -110,11 +111,12 @@ TEST_CASE("ten thousand submits from two threads share few commits") {
 
 TEST_CASE("each callback runs after its data is readable elsewhere") {
   temp_dir dir;
-  auto observer = open_file(dir); // a second connection, used in callbacks
-  std::vector<int> seen;          // written by the writer thread only
+  auto written = open_file(dir);
+  auto observer = open_file(dir, true); // another connection, in callbacks
+  std::vector<int> seen;                // written by the writer thread only
   std::atomic<int> visible{0};
   {
-    writer w{open_file(dir), {.max_delay = 500us, .max_changes = 64}};
+    writer w{std::move(written), {.max_delay = 500us, .max_changes = 64}};
     w.submit({.jobs = {make_job("job-1")}});
     for (int i = 0; i < 300; ++i) {
       auto t = make_task(task_id_of(i));
