@@ -184,6 +184,8 @@ private:
   status put_job(const job_record& j);
   status put_holon(const holon_record& h);
   status put_event(const event_record& e);
+  /// apply_group's writes, in one transaction.
+  status write_group(const change_group& group);
 
   std::optional<file_lock> lock_; ///< a file's; released after db_ closes
   sqlite::db_ptr db_;
@@ -306,11 +308,18 @@ status sqlite_store::put_event(const event_record& e) {
   return step(insert_event, "insert event");
 }
 
-// Order (shared with the memory twin): jobs, tasks, task updates, finished
-// jobs, holon puts, holon removals, events.
 status sqlite_store::apply_group(const change_group& group) {
   if (group.empty())
     return {};
+  auto st = write_group(group);
+  if (!st)
+    tasks_.rolled_back(); // nothing of the group is stored
+  return st;
+}
+
+// Order (shared with the memory twin): jobs, tasks, task updates, finished
+// jobs, holon puts, holon removals, events.
+status sqlite_store::write_group(const change_group& group) {
   sqlite::transaction tx{db_.get(), stmt(begin_tx), stmt(commit_tx),
                          stmt(rollback_tx)};
   if (auto st = tx.begin(); !st)

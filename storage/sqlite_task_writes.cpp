@@ -43,31 +43,49 @@ std::string values(std::size_t rows, int params, const char* lead = "") {
   return sql;
 }
 
-/// task_seq is named and NULL (SQLite assigns the next one): left out,
-/// SQLite copied each row's 20 values once more before inserting.
+/// task_seq is named and NULL: SQLite assigns the next one, the largest
+/// stored plus one (see predict_seqs). Left out, SQLite copied each row's
+/// 20 values once more before inserting; bound, it sought the table's
+/// b-tree to check that the number is free.
 std::string put_sql(std::size_t rows) {
   return "INSERT INTO task_base(task_seq, " RXON_TASK_COLUMNS ") VALUES "
          + values(rows, put_params, "NULL, ") + sql_task_conflict;
 }
 
+constexpr const char* update_columns
+    = "task_states(task_seq, state, attempts, holon_id, lease_expiry_ms, "
+      "not_before_ms, result, error, origin_worker_id, updated_ms)";
+
 /// The narrow state-transition write: a row of task_states (schema v4)
 /// with only the mutable columns, so the task_base row, its index and its
-/// JSON inputs are left alone. The join finds the task's task_seq, the key
-/// of task_states (v5), and is the reference check: an update of a task
-/// not stored inserts no row, which the caller sees in the count of
-/// changes (SQLite's own foreign key check opened a cursor on task_base
-/// for every row). Rows of one statement apply in order (the CROSS JOIN
-/// keeps the VALUES as the outer loop), so the last update of a task listed
-/// twice wins.
+/// JSON inputs are left alone. This form names the task by task_id, for
+/// the tasks whose task_seq this connection does not know. The join finds
+/// the task's task_seq, the key of task_states (v5), and is the reference
+/// check: an update of a task not stored inserts no row, which the caller
+/// sees in the count of changes (SQLite's own foreign key check opened a
+/// cursor on task_base for every row). Rows of one statement apply in
+/// order (the CROSS JOIN keeps the VALUES as the outer loop), so the last
+/// update of a task listed twice wins.
 std::string update_sql(std::size_t rows) {
-  return "INSERT OR REPLACE INTO task_states(task_seq, state, attempts, "
-         "holon_id, lease_expiry_ms, not_before_ms, result, error, "
-         "origin_worker_id, updated_ms) SELECT b.task_seq, v.column2, "
-         "v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, "
-         "v.column9, v.column10 FROM (VALUES "
+  return std::string{"INSERT OR REPLACE INTO "} + update_columns
+         + " SELECT b.task_seq, v.column2, "
+           "v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, "
+           "v.column9, v.column10 FROM (VALUES "
          + values(rows, update_params)
          + ") AS v CROSS JOIN task_base AS b ON b.task_id = v.column1";
 }
+
+/// As update_sql, for rows that name their task's task_seq: the task is
+/// known to be stored (this connection put it), and no index is sought.
+std::string keyed_update_sql(std::size_t rows) {
+  return std::string{"INSERT OR REPLACE INTO "} + update_columns + " VALUES "
+         + values(rows, update_params);
+}
+
+/// The task_seq SQLite gives the next task inserted (the table's last
+/// entry, found without a scan).
+constexpr const char* next_seq_sql
+    = "SELECT ifnull(max(task_seq), 0) + 1 FROM task_base";
 
 constexpr const char* job_exists_sql = "SELECT 1 FROM jobs WHERE job_id = ?1";
 
@@ -104,19 +122,64 @@ status task_writes::prepare(sqlite3* db) {
   db_ = db;
   put_slots_ = {}; // new statements hold no bindings
   update_slots_ = {};
+  keyed_update_slots_ = {};
+  seqs_.clear();
   auto exists = sqlite::prepare(db, job_exists_sql);
   if (!exists)
     return std::move(exists).error();
   job_exists_ = std::move(*exists);
   for (std::size_t k = 0; k < sizes.size(); ++k)
-    for (auto [ptr, sql] : {std::pair{&puts_[k], put_sql(sizes[k])},
-                            std::pair{&updates_[k], update_sql(sizes[k])}}) {
+    for (auto [ptr, sql] :
+         {std::pair{&puts_[k], put_sql(sizes[k])},
+          std::pair{&updates_[k], update_sql(sizes[k])},
+          std::pair{&keyed_updates_[k], keyed_update_sql(sizes[k])}}) {
       auto st = sqlite::prepare(db, sql);
       if (!st)
         return std::move(st).error();
       *ptr = std::move(*st);
     }
+  auto next = sqlite::prepare(db, next_seq_sql);
+  if (!next)
+    return std::move(next).error();
+  next_seq_ = std::move(*next);
   return {};
+}
+
+void task_writes::rolled_back() noexcept {
+  seqs_.clear();
+}
+
+status task_writes::predict_seqs(const std::vector<const task_record*>& tasks) {
+  // Run inside the write transaction: no other connection inserts until
+  // it ends, so SQLite numbers this batch's new rows from here, in order.
+  auto* s = next_seq_.get();
+  reset_guard guard{s};
+  if (int rc = sqlite3_step(s); rc != SQLITE_ROW)
+    return fail(db_, "find the next task_seq", rc);
+  int64_t next = sqlite3_column_int64(s, 0);
+  predicted_ = 0;
+  remembered_ = 0;
+  for (const auto* t : tasks) {
+    if (seqs_.find(t->task_id))
+      continue; // stored: the put updates its row, which keeps its number
+    // Presumed new: inserted with the next number.
+    if (seqs_.append(t->task_id, next))
+      ++remembered_;
+    ++predicted_;
+    ++next;
+  }
+  last_predicted_ = next - 1;
+  return {};
+}
+
+void task_writes::confirm_seqs() {
+  // A presumed-new task that was stored (put before this connection knew
+  // its number, e.g. before a restart) took no number, so SQLite's last
+  // insert falls short of the prediction; with no insert at all it stays
+  // at the 0 put() set. Then none of this batch's guesses is trusted.
+  if (predicted_ == 0 || sqlite3_last_insert_rowid(db_) == last_predicted_)
+    return;
+  seqs_.pop_back(remembered_); // the put's, the newest
 }
 
 namespace {
@@ -229,21 +292,35 @@ void task_writes::bind_put(sqlite3_stmt* s, int base, const task_record& t,
 
 task_writes::update_slot& task_writes::update_slot_of(sqlite3_stmt* s,
                                                       int base) noexcept {
-  return update_slots_[size_index(updates_, s)]
-                      [static_cast<std::size_t>(base / update_params)];
+  const auto row = static_cast<std::size_t>(base / update_params);
+  const auto k = size_index(keyed_updates_, s);
+  if (keyed_updates_[k].get() == s)
+    return keyed_update_slots_[k][row];
+  return update_slots_[size_index(updates_, s)][row];
 }
 
 void task_writes::bind_update(sqlite3_stmt* s, int base, const task_update& u,
                               std::string* bufs) {
+  bind_text(s, base + 1, u.task_id);
+  bind_update_state(s, base, u, bufs, update_slot_of(s, base));
+}
+
+void task_writes::bind_keyed_update(sqlite3_stmt* s, int base,
+                                    const keyed_update& k, std::string* bufs) {
+  sqlite3_bind_int64(s, base + 1, k.task_seq);
+  bind_update_state(s, base, *k.update, bufs, update_slot_of(s, base));
+}
+
+void task_writes::bind_update_state(sqlite3_stmt* s, int base,
+                                    const task_update& u, std::string* bufs,
+                                    update_slot& slot) {
   // Bindings outlive sqlite3_reset, so a column whose slot already holds
   // the row's value is not bound again: the state (static text), the
   // integers, a null result or error and an empty origin (static ""), most
   // of them alike from one update to the next. Text from the record itself
   // (the ids, JSON) is always bound: the record is gone after the commit.
-  auto& slot = update_slot_of(s, base);
   const bool known = slot.bound;
   slot.bound = true;
-  bind_text(s, base + 1, u.task_id);
   if (!known || slot.state != u.state) {
     sqlite3_bind_text(s, base + 2, to_string(u.state), -1, SQLITE_STATIC);
     slot.state = u.state;
@@ -302,6 +379,15 @@ status task_writes::update_one(const task_update& u) {
   return {};
 }
 
+status task_writes::keyed_update_one(const keyed_update& k) {
+  auto* s = keyed_updates_.back().get();
+  bind_keyed_update(s, 0, k, bufs_.data());
+  reset_guard guard{s};
+  if (int rc = sqlite3_step(s); rc != SQLITE_DONE)
+    return naming(k.update->task_id, fail(db_, "update task", rc));
+  return {};
+}
+
 status task_writes::check_jobs(const std::vector<const task_record*>& tasks) {
   // A batch's tasks come in runs of one job: look each job up once.
   std::unordered_set<std::string_view> known;
@@ -325,8 +411,21 @@ status task_writes::check_jobs(const std::vector<const task_record*>& tasks) {
   return {};
 }
 
-template <class Rec, class Bind, class One>
-status task_writes::write(const std::vector<const Rec*>& rows,
+namespace {
+
+template <class T>
+const T& row_of(const T* p) noexcept {
+  return *p;
+}
+template <class T>
+const T& row_of(const T& v) noexcept {
+  return v;
+}
+
+} // namespace
+
+template <class Row, class Bind, class One>
+status task_writes::write(const std::vector<Row>& rows,
                           std::array<stmt_ptr, sizes.size()>& stmts, int params,
                           std::size_t bufs_per_row, Bind bind, One one,
                           const char* what) {
@@ -336,7 +435,7 @@ status task_writes::write(const std::vector<const Rec*>& rows,
     auto* s = stmts[k].get();
     for (; i + n <= rows.size(); i += n) {
       for (std::size_t r = 0; r < n; ++r)
-        (this->*bind)(s, static_cast<int>(r) * params, *rows[i + r],
+        (this->*bind)(s, static_cast<int>(r) * params, row_of(rows[i + r]),
                       &bufs_[r * bufs_per_row]);
       int rc = SQLITE_OK;
       {
@@ -351,13 +450,13 @@ status task_writes::write(const std::vector<const Rec*>& rows,
       // Redo the statement's rows one by one to name the task at fault
       // (the transaction is rolled back anyway).
       for (std::size_t r = 0; r < n; ++r)
-        if (auto st = (this->*one)(*rows[i + r]); !st)
+        if (auto st = (this->*one)(row_of(rows[i + r])); !st)
           return st;
       return fail(db_, what, rc);
     }
   }
   for (; i < rows.size(); ++i)
-    if (auto st = (this->*one)(*rows[i]); !st)
+    if (auto st = (this->*one)(row_of(rows[i])); !st)
       return st;
   return {};
 }
@@ -365,12 +464,33 @@ status task_writes::write(const std::vector<const Rec*>& rows,
 status task_writes::put(const std::vector<const task_record*>& tasks) {
   if (auto st = check_jobs(tasks); !st)
     return st;
-  return write(tasks, puts_, put_params, 5, &task_writes::bind_put,
-               &task_writes::put_one, "upsert tasks");
+  if (auto st = predict_seqs(tasks); !st)
+    return st;
+  sqlite3_set_last_insert_rowid(db_, 0); // not a job's rowid: see confirm
+  if (auto st = write(tasks, puts_, put_params, 5, &task_writes::bind_put,
+                      &task_writes::put_one, "upsert tasks");
+      !st)
+    return st;
+  confirm_seqs();
+  return {};
 }
 
 status task_writes::update(const std::vector<const task_update*>& updates) {
-  return write(updates, updates_, update_params, 2, &task_writes::bind_update,
+  // All rows of a task go one way, in order, so the last one still wins.
+  keyed_.clear();
+  unkeyed_.clear();
+  for (const auto* u : updates) {
+    if (auto seq = seqs_.find(u->task_id))
+      keyed_.push_back({*seq, u});
+    else
+      unkeyed_.push_back(u);
+  }
+  if (auto st = write(keyed_, keyed_updates_, update_params, 2,
+                      &task_writes::bind_keyed_update,
+                      &task_writes::keyed_update_one, "update tasks");
+      !st)
+    return st;
+  return write(unkeyed_, updates_, update_params, 2, &task_writes::bind_update,
                &task_writes::update_one, "update tasks");
 }
 

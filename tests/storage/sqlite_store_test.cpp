@@ -332,6 +332,100 @@ TEST_CASE("migrating to version 5 keys each state row by its task's "
         == 4);
 }
 
+TEST_CASE("state updates find their task after a rolled-back put, a "
+          "reopen and a put of a task stored before") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  auto t1 = make_task("t1");
+  auto t2 = make_task("t2");
+  auto update = [](task_record& t, task_state state, int64_t ms) {
+    auto u = task_update::of(t);
+    u.state = state;
+    u.holon_id = "holon-b";
+    u.updated_ms = ms;
+    u.apply_to(t);
+    return u;
+  };
+  // task_states rows whose task_seq names no task.
+  const char* strays = "SELECT count(*) FROM task_states WHERE task_seq NOT "
+                       "IN (SELECT task_seq FROM task_base)";
+  {
+    auto st = get(open_sqlite_store({path}));
+    REQUIRE(st->apply({.jobs = {make_job("job-1")}, .tasks = {t1, t2}}));
+    REQUIRE(st->apply({.task_updates = {update(t1, task_state::assigned, 10),
+                                        update(t2, task_state::running, 11)}}));
+    CHECK(get(st->task("t1")) == t1);
+    CHECK(get(st->task("t2")) == t2);
+    // t3's put is rolled back with its batch: it is not stored, so an
+    // update of it still fails.
+    auto ghost = task_update::of(make_task("ghost"));
+    auto failed
+        = st->apply({.tasks = {make_task("t3")}, .task_updates = {ghost}});
+    REQUIRE_FALSE(failed);
+    auto t3 = make_task("t3");
+    auto late
+        = st->apply({.task_updates = {update(t3, task_state::running, 12)}});
+    REQUIRE_FALSE(late);
+    CHECK(late.error().code == errc::conflict);
+    CHECK_FALSE(get(st->task("t3")));
+  }
+  CHECK(query_int(path, strays) == 0);
+  // A new connection knows no task_seq: its updates find them by task_id.
+  // A put of a task it did not know was stored, among new ones, keeps the
+  // task's number and shifts the numbers the new ones get.
+  auto st = get(open_sqlite_store({path}));
+  REQUIRE(st->apply({.task_updates = {update(t1, task_state::success, 20)}}));
+  CHECK(get(st->task("t1")) == t1);
+  auto t4 = make_task("t4");
+  t2 = make_task("t2");
+  t2.attempts = 3;
+  auto t5 = make_task("t5");
+  REQUIRE(st->apply({.tasks = {t4, t2, t5}}));
+  CHECK(get(st->task("t2")) == t2);
+  CHECK(query_int(path, strays) == 0);
+  CHECK(query_int(path, "SELECT task_seq FROM task_base WHERE task_id = 't2'")
+        == 2);
+  REQUIRE(st->apply({.task_updates = {update(t2, task_state::failure, 21),
+                                      update(t4, task_state::running, 22),
+                                      update(t5, task_state::assigned, 23)}}));
+  for (const auto* t : {&t2, &t4, &t5})
+    CHECK(get(st->task(t->task_id)) == *t);
+  CHECK(query_int(path, "SELECT count(*) FROM task_states") == 4);
+  CHECK(query_int(path, strays) == 0);
+  // Known again: a put of new tasks after it numbers them as foreseen.
+  auto t6 = make_task("t6");
+  REQUIRE(st->apply({.tasks = {t6}}));
+  REQUIRE(st->apply({.task_updates = {update(t6, task_state::success, 24)}}));
+  CHECK(get(st->task("t6")) == t6);
+  CHECK(query_int(path, strays) == 0);
+}
+
+TEST_CASE("a put of stored tasks only is told apart from new ones after "
+          "another table's insert") {
+  temp_dir dir;
+  auto path = dir.file("rxon.db");
+  auto t1 = make_task("t1");
+  {
+    auto st = get(open_sqlite_store({path}));
+    REQUIRE(st->apply({.jobs = {make_job("job-1")}, .tasks = {t1}}));
+  }
+  // A new connection presumes t1 new, foreseeing task_seq 2; job-2 gets
+  // rowid 2 just before, which must not pass for t1's insert.
+  auto st = get(open_sqlite_store({path}));
+  t1.attempts = 2;
+  REQUIRE(st->apply({.jobs = {make_job("job-2")}, .tasks = {t1}}));
+  REQUIRE(query_int(path, "SELECT rowid FROM jobs WHERE job_id = 'job-2'")
+          == 2);
+  auto u = task_update::of(t1);
+  u.state = task_state::running;
+  u.updated_ms = 30;
+  u.apply_to(t1);
+  REQUIRE(st->apply({.task_updates = {u}}));
+  CHECK(get(st->task("t1")) == t1);
+  CHECK(query_int(path, "SELECT count(*) FROM task_states WHERE task_seq = 1")
+        == 1);
+}
+
 TEST_CASE("a second store on a file in use is refused until the first "
           "closes; readers are let in") {
   temp_dir dir;
