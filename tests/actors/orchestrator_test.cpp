@@ -36,6 +36,15 @@ result<T> await(F&& f, std::chrono::milliseconds limit = 10s) {
   return fut.get();
 }
 
+/// A read-only store on the orchestrator's database in `dir`, which it
+/// may still be writing.
+std::unique_ptr<storage::store> open_reader(const temp_dir& dir) {
+  auto st = storage::open_sqlite_store(
+      {.path = dir.file("rxon.db"), .read_only = true});
+  REQUIRE_MESSAGE(st.has_value(), (st ? "" : st.error().message));
+  return std::move(*st);
+}
+
 std::unique_ptr<orchestrator> start(orchestrator_options opts) {
   auto o = orchestrator::start(std::move(opts));
   REQUIRE_MESSAGE(o.has_value(), (o ? "" : o.error().message));
@@ -108,10 +117,8 @@ TEST_CASE("the whole lifecycle runs through the actors and the store") {
   CHECK(job_status(*o, ack.job_id) == "finished");
   o->flush();
   // The store saw every change.
-  auto store = storage::open_sqlite_store(
-      {.path = dir.file("rxon.db"), .read_only = true});
-  REQUIRE(store);
-  auto counts = (*store)->task_counts();
+  auto store = open_reader(dir);
+  auto counts = store->task_counts();
   REQUIRE(counts);
   CHECK((*counts)[storage::task_state::success] == 2);
 }
@@ -162,10 +169,8 @@ TEST_CASE("a batch of results is answered, in order, as single results "
   CHECK(last.find("status")->as_string() == "accepted");
   CHECK(job_status(*o, ack.job_id) == "finished");
   o->flush();
-  auto store = storage::open_sqlite_store(
-      {.path = dir.file("rxon.db"), .read_only = true});
-  REQUIRE(store);
-  auto counts = (*store)->task_counts();
+  auto store = open_reader(dir);
+  auto counts = store->task_counts();
   REQUIRE(counts);
   CHECK((*counts)[storage::task_state::success] == 3);
 }
@@ -213,10 +218,8 @@ TEST_CASE("results posted back to back commit together, reply in order and "
   for (int i = 0; i < 300; ++i)
     o->post_result("w4", success(tasks[4]), record);
   o->flush();
-  auto store = storage::open_sqlite_store(
-      {.path = dir.file("rxon.db"), .read_only = true});
-  REQUIRE(store);
-  auto counts = (*store)->task_counts();
+  auto store = open_reader(dir);
+  auto counts = store->task_counts();
   REQUIRE(counts);
   CHECK((*counts)[storage::task_state::success] == 5);
   std::lock_guard<std::mutex> guard{mtx};
@@ -415,12 +418,10 @@ TEST_CASE("while the writer is backlogged, new jobs wait their turn") {
   CHECK(tb - ta >= 150ms);
   // Held is not lost: every task is stored, in submission order of jobs.
   o->flush();
-  auto store = storage::open_sqlite_store(
-      {.path = dir.file("rxon.db"), .read_only = true});
-  REQUIRE(store);
+  auto store = open_reader(dir);
   for (auto* x : {&a, &b, &c})
     for (const auto& id : x->ack->task_ids) {
-      auto rec = (*store)->task(id);
+      auto rec = store->task(id);
       REQUIRE(rec);
       CHECK(rec->has_value());
     }
@@ -447,10 +448,8 @@ TEST_CASE("a task view shows only what is already committed") {
   REQUIRE(view->find("state"));
   CHECK(view->find("state")->as_string() == "success");
   // Another connection reads the file: the success is there already.
-  auto store = storage::open_sqlite_store(
-      {.path = dir.file("rxon.db"), .read_only = true});
-  REQUIRE(store);
-  auto rec = (*store)->task(ack.task_ids[0]);
+  auto store = open_reader(dir);
+  auto rec = store->task(ack.task_ids[0]);
   REQUIRE(rec);
   REQUIRE(rec->has_value());
   CHECK((*rec)->state == storage::task_state::success);
