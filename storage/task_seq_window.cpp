@@ -7,7 +7,7 @@
 namespace rxon::storage::sqlite {
 
 task_seq_window::task_seq_window(std::size_t capacity)
-    : capacity_(std::max<std::size_t>(capacity, 1)) {}
+    : capacity_(std::bit_ceil(std::max<std::size_t>(capacity, 1))) {}
 
 std::optional<task_seq_window::key>
 task_seq_window::key_of(std::string_view id) noexcept {
@@ -29,37 +29,40 @@ task_seq_window::key_of(std::string_view id) noexcept {
 
 bool task_seq_window::append(std::string_view id, int64_t seq) {
   auto k = key_of(id);
-  if (!k || (size() > 0 && *k <= entries_.back().id))
+  if (!k || (size_ > 0 && *k <= at(size_ - 1).id))
     return false;
-  if (size() == capacity_) {
-    ++first_;
-    // Compact once the dropped part is as large as the held one: each
-    // entry moves at most once per capacity appends.
-    if (first_ >= capacity_) {
-      entries_.erase(entries_.begin(),
-                     entries_.begin() + static_cast<std::ptrdiff_t>(first_));
-      finger_ = finger_ > first_ ? finger_ - first_ : 0;
-      first_ = 0;
-    }
+  if (size_ == ring_.size() && ring_.size() < capacity_) {
+    // Grow: the entries move to the start of a ring twice as large.
+    std::vector<entry> bigger(
+        std::min(capacity_, std::max<std::size_t>(ring_.size() * 2, 64)));
+    for (std::size_t i = 0; i < size_; ++i)
+      bigger[i] = at(i);
+    ring_ = std::move(bigger);
+    head_ = 0;
   }
-  entries_.push_back({*k, seq});
+  if (size_ == ring_.size()) { // full: the new entry takes the oldest's place
+    ring_[head_] = {*k, seq};
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    finger_ = finger_ > 0 ? finger_ - 1 : 0;
+    return true;
+  }
+  at(size_++) = {*k, seq};
   return true;
 }
 
 std::optional<int64_t> task_seq_window::find(std::string_view id) noexcept {
   auto k = key_of(id);
-  const std::size_t end = entries_.size();
-  if (!k || first_ == end || *k > entries_.back().id)
+  if (!k || size_ == 0 || *k > at(size_ - 1).id)
     return std::nullopt; // a new task sorts after every id held
-  auto before = [&](std::size_t i) { return entries_[i].id < *k; };
-  // Gallop from the finger to a range [lo, hi) whose lower bound is the
-  // key's, then bisect it.
-  std::size_t f = std::clamp(finger_, first_, end - 1);
-  std::size_t lo = first_;
-  std::size_t hi = end;
+  auto before = [&](std::size_t i) { return at(i).id < *k; };
+  // Gallop from the finger to a range [lo, hi) holding the first entry not
+  // before the key, then bisect it.
+  const std::size_t f = std::min(finger_, size_ - 1);
+  std::size_t lo = 0;
+  std::size_t hi = size_;
   if (before(f)) {
     lo = f + 1;
-    for (std::size_t step = 1; lo + step - 1 < end; step *= 2) {
+    for (std::size_t step = 1; lo + step - 1 < size_; step *= 2) {
       if (!before(lo + step - 1)) {
         hi = lo + step - 1;
         break;
@@ -68,7 +71,7 @@ std::optional<int64_t> task_seq_window::find(std::string_view id) noexcept {
     }
   } else {
     hi = f;
-    for (std::size_t step = 1; hi >= first_ + step; step *= 2) {
+    for (std::size_t step = 1; hi >= step; step *= 2) {
       if (before(hi - step)) {
         lo = hi - step + 1;
         break;
@@ -76,27 +79,26 @@ std::optional<int64_t> task_seq_window::find(std::string_view id) noexcept {
       hi -= step;
     }
   }
-  auto at
-      = std::partition_point(entries_.begin() + static_cast<std::ptrdiff_t>(lo),
-                             entries_.begin() + static_cast<std::ptrdiff_t>(hi),
-                             [&](const entry& e) { return e.id < *k; });
-  const auto i = static_cast<std::size_t>(at - entries_.begin());
-  finger_ = i;
-  if (i == end || entries_[i].id != *k)
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (before(mid))
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  finger_ = lo;
+  if (lo == size_ || at(lo).id != *k)
     return std::nullopt;
-  return entries_[i].seq;
+  return at(lo).seq;
 }
 
 void task_seq_window::pop_back(std::size_t n) noexcept {
-  const auto keep = size() - std::min(n, size());
-  entries_.resize(first_ + keep);
-  if (keep == 0)
-    clear();
+  size_ -= std::min(n, size_);
 }
 
 void task_seq_window::clear() noexcept {
-  entries_.clear();
-  first_ = 0;
+  size_ = 0;
+  head_ = 0;
   finger_ = 0;
 }
 

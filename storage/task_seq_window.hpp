@@ -18,7 +18,8 @@ namespace rxon::storage::sqlite {
 
 class task_seq_window {
 public:
-  /// Keeps at most `capacity` entries, dropping the oldest.
+  /// Keeps at most `capacity` entries (rounded up to a power of two),
+  /// dropping the oldest. Memory grows with use, up to 24 bytes each.
   explicit task_seq_window(std::size_t capacity = std::size_t{1} << 18);
 
   /// Remembers `id` as `seq` if it sorts after every id held and fits an
@@ -29,7 +30,7 @@ public:
   /// Forgets the `n` newest entries (at most all).
   void pop_back(std::size_t n) noexcept;
   void clear() noexcept;
-  std::size_t size() const noexcept { return entries_.size() - first_; }
+  std::size_t size() const noexcept { return size_; }
 
 private:
   /// An id's bytes padded with NULs, then its length, read as two
@@ -45,11 +46,18 @@ private:
     int64_t seq;
   };
   static std::optional<key> key_of(std::string_view id) noexcept;
+  /// The i-th entry held, oldest first.
+  entry& at(std::size_t i) noexcept {
+    return ring_[(head_ + i) & (ring_.size() - 1)];
+  }
 
   std::size_t capacity_;
-  std::vector<entry> entries_; ///< sorted by id; held from first_ on
-  std::size_t first_ = 0;      ///< dropped entries before it, compacted later
-  std::size_t finger_ = 0;     ///< where the last search ended
+  /// A ring of a power-of-two size, doubled as needed up to capacity_;
+  /// sorted by id from head_ on.
+  std::vector<entry> ring_;
+  std::size_t head_ = 0;   ///< the oldest entry held
+  std::size_t size_ = 0;   ///< entries held
+  std::size_t finger_ = 0; ///< where the last search ended (from head_)
 };
 
 } // namespace rxon::storage::sqlite

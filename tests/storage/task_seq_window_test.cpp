@@ -66,20 +66,29 @@ TEST_CASE("lookups in any order find every held id") {
 
 TEST_CASE("a full window drops its oldest ids, and pop_back forgets the "
           "newest") {
-  task_seq_window w{100};
-  for (int i = 0; i < 1000; ++i) // compacts several times
+  task_seq_window w{100}; // rounded up to 128
+  for (int i = 0; i < 1000; ++i) {
     REQUIRE(w.append(id_of(i), i));
-  CHECK(w.size() == 100);
-  CHECK_FALSE(w.find(id_of(899)));
-  for (int i = 900; i < 1000; ++i)
+    // Lookups between appends: the finger follows the ring's turns.
+    if (i % 7 == 0)
+      CHECK(
+          w.find(id_of(i / 2))
+          == (i / 2 >= i - 127 ? std::optional<int64_t>{i / 2} : std::nullopt));
+  }
+  CHECK(w.size() == 128);
+  CHECK_FALSE(w.find(id_of(871)));
+  for (int i = 872; i < 1000; ++i)
+    CHECK(w.find(id_of(i)) == i);
+  for (int i = 999; i >= 872; --i)
     CHECK(w.find(id_of(i)) == i);
   w.pop_back(10);
-  CHECK(w.size() == 90);
+  CHECK(w.size() == 118);
   CHECK_FALSE(w.find(id_of(995)));
   CHECK(w.find(id_of(989)) == 989);
   // Numbers foreseen again after the forgotten ones.
   CHECK(w.append(id_of(990), 5990));
   CHECK(w.find(id_of(990)) == 5990);
+  CHECK(w.find(id_of(872)) == 872);
   w.pop_back(1000);
   CHECK(w.size() == 0);
   CHECK_FALSE(w.find(id_of(950)));
