@@ -157,7 +157,6 @@ status task_writes::predict_seqs(const std::vector<const task_record*>& tasks) {
   if (int rc = sqlite3_step(s); rc != SQLITE_ROW)
     return fail(db_, "find the next task_seq", rc);
   int64_t next = sqlite3_column_int64(s, 0);
-  predicted_ = 0;
   remembered_ = 0;
   for (const auto* t : tasks) {
     if (seqs_.find(t->task_id))
@@ -165,7 +164,6 @@ status task_writes::predict_seqs(const std::vector<const task_record*>& tasks) {
     // Presumed new: inserted with the next number.
     if (seqs_.append(t->task_id, next))
       ++remembered_;
-    ++predicted_;
     ++next;
   }
   last_predicted_ = next - 1;
@@ -176,10 +174,10 @@ void task_writes::confirm_seqs() {
   // A presumed-new task that was stored (put before this connection knew
   // its number, e.g. before a restart) took no number, so SQLite's last
   // insert falls short of the prediction; with no insert at all it stays
-  // at the 0 put() set. Then none of this batch's guesses is trusted.
-  if (predicted_ == 0 || sqlite3_last_insert_rowid(db_) == last_predicted_)
-    return;
-  seqs_.pop_back(remembered_); // the put's, the newest
+  // at the 0 put() set. Then none of this batch's guesses is trusted
+  // (with no presumed-new task there is nothing to forget).
+  if (sqlite3_last_insert_rowid(db_) != last_predicted_)
+    seqs_.pop_back(remembered_); // the put's, the newest
 }
 
 namespace {

@@ -132,9 +132,8 @@ private:
   /// e.g. one put before a restart, is found through the task_id index.
   task_seq_window seqs_;
   stmt_ptr next_seq_; ///< the task_seq SQLite gives the next insert
-  /// Of the last put: how many presumed-new tasks it has, how many of them
-  /// seqs_ took, and the number foreseen for the last.
-  std::size_t predicted_ = 0;
+  /// Of the last put: how many of its presumed-new tasks seqs_ took, and
+  /// the number foreseen for the last of them.
   std::size_t remembered_ = 0;
   int64_t last_predicted_ = 0;
   /// An update's rows, split by whether their task_seq is known (reused).
