@@ -14,6 +14,14 @@
 //   a fresh 2 MiB page 4 KiB at a time; perf shows it as clear_page_erms.
 //   The dispatcher's task entries, most of such a burst, live on small
 //   pages of their own instead (actors/entry_pool.hpp).
+// Re-measured after that (session 20, paired runs, MALLOC_CONF=thp:default
+// as the other side): simulate with 1.08M holons and 10M tasks still
+// needs them (91.8 and 97.6 s with, 116.7 and 116.2 s without; 8-9
+// against 13-20 s of system time); simulate 111k holons / 1M tasks and bench
+// http at 32 connections no longer resolve a difference in 4 pairs; bench
+// dispatch --durable still pays for them, CPU per task 0.96 / 0.95 / 0.88
+// without at 1k / 10k / 100k holons (6 pairs): the rest of a submission burst's
+// fresh memory (put records, payloads, the writer's caches).
 
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's
