@@ -283,6 +283,7 @@ report run_durable(int holons, int tasks, bool batch_scheduling) {
   // times the orchestrator's API (submit, assign, result), not a client
   // filling 200 x 1000 specs, 120 MB of fresh memory at 200k tasks, on the
   // same two cores. Parsing them off the wire is `rxon bench http`'s part.
+  // (The dispatcher then reads them out of cache, a little slower.)
   std::vector<job_spec> jobs;
   for (int sent = 0; sent < tasks;) {
     jobs.push_back(make_job(rng, active, tasks - sent));
