@@ -2,6 +2,8 @@
 
 // Shared pieces of the `rxon bench` subcommands.
 
+#include "actors/memory_policy.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -205,13 +207,14 @@ inline void print_report(const report& r, bool as_json) {
         "\"rss_growth_bytes\":%lld,"
         "\"dispatched\":%lld,"
         "\"polls\":%lld,\"commits\":%lld,\"cpu_us_per_task\":%.2f,"
-        "\"thread_us_per_task\":%s,\"timed\":\"%s\"%s%s%s}\n",
+        "\"thread_us_per_task\":%s,\"huge_pages\":%s,\"timed\":\"%s\"%s%s%s}\n",
         r.holons, r.tasks, r.durable ? "true" : "false", r.tasks_per_s,
         r.p50_us, r.p99_us, r.bytes_per_holon, r.heap_bytes_per_holon,
         static_cast<long long>(r.rss_growth_bytes),
         static_cast<long long>(r.dispatched), static_cast<long long>(r.polls),
         static_cast<long long>(r.commits), r.cpu_us_per_task,
         r.thread_us_per_task.empty() ? "{}" : r.thread_us_per_task.c_str(),
+        actors::uses_huge_pages() ? "true" : "false",
         r.durable ? "submit+poll+result+commit per task"
                   : "poll (best_task_for+deliver) per task",
         r.error.empty() ? "" : ",\"error\":\"",
@@ -228,6 +231,8 @@ inline void print_report(const report& r, bool as_json) {
   std::printf("  latency p99      %.2f us\n", r.p99_us);
   std::printf("  CPU per task     %.2f us (all threads, timed phase)\n",
               r.cpu_us_per_task);
+  std::printf("  huge pages       %s\n",
+              actors::uses_huge_pages() ? "on" : "off");
   if (!r.thread_us_per_task.empty())
     std::printf("  per thread       %s (us per task)\n",
                 r.thread_us_per_task.c_str());

@@ -255,6 +255,7 @@ int run_http(const std::vector<std::string>& args) {
         "\"ratio\":%.3f,\"cpu_s\":%.2f,\"ceiling_cpu_s\":%.2f,"
         "\"errors\":%llu,\"exhausted\":%s,"
         "\"transport_requests_per_s\":%.1f,\"batch_scheduling\":%s,"
+        "\"huge_pages\":%s,"
         "\"thread_us_per_task\":%s,\"ceiling_thread_us_per_task\":%s,"
         "\"loadavg_before\":\"%s\"}\n",
         o.connections, rt.load.seconds, rt.tasks_per_s, rt.p50_us, rt.p99_us,
@@ -262,7 +263,8 @@ int run_http(const std::vector<std::string>& args) {
         ceiling.cpu_s,
         static_cast<unsigned long long>(rt.load.errors + ceiling.load.errors),
         rt.load.exhausted ? "true" : "false", tr.requests_per_second,
-        o.batch_scheduling ? "true" : "false", rt.threads.c_str(),
+        o.batch_scheduling ? "true" : "false",
+        actors::uses_huge_pages() ? "true" : "false", rt.threads.c_str(),
         ceiling.threads.c_str(), load_before.c_str());
   } else {
     std::printf("rxon bench http: %d connections, %.1f s each, load average "

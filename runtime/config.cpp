@@ -227,6 +227,10 @@ const std::vector<option>& options() {
                "their wake-ups do not preempt the io threads; "
                "--batch-scheduling=false turns it off",
                &c::batch_scheduling),
+      bool_opt("huge-pages", "RXON_HUGE_PAGES",
+               "back the heap with transparent huge pages (very large "
+               "holarchies; bursts of submissions pay for them)",
+               &c::huge_pages),
       int_opt("max-body-bytes", "RXON_MAX_BODY_BYTES",
               "largest request body (413 beyond)", &c::max_body_bytes),
       int_opt("read-timeout-ms", "RXON_READ_TIMEOUT_MS",

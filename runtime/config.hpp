@@ -52,6 +52,9 @@ struct serve_config {
   double reputation_floor = 0.3;
   std::size_t scheduler_threads = 1;
   bool batch_scheduling = true; ///< actor and storage threads: SCHED_BATCH
+  /// Transparent huge pages for the heap (actors/memory_policy.hpp): for
+  /// very large holarchies; a burst of submissions pays for them.
+  bool huge_pages = false;
 
   // -- stacking: this orchestrator as a holon of a parent ---------------------
   std::string uplink;       ///< parent URL (http/https); empty: none

@@ -21,7 +21,11 @@
 // http at 32 connections no longer resolve a difference in 4 pairs; bench
 // dispatch --durable still pays for them, CPU per task 0.96 / 0.95 / 0.88
 // without at 1k / 10k / 100k holons (6 pairs): the rest of a submission burst's
-// fresh memory (put records, payloads, the writer's caches).
+// fresh memory (put records, payloads, the writer's caches); session 21, 8
+// pairs: tasks/s 1.02 / 1.08 / 1.09, CPU per task 0.99 / 0.96 / 0.92 without.
+// So jemalloc asks for them and each command decides whether the kernel may
+// grant them (actors/memory_policy.hpp): simulate does, serve and bench only
+// when asked (--huge-pages).
 
 extern "C" {
 // NOLINTNEXTLINE: the name and type are jemalloc's

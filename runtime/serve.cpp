@@ -5,6 +5,7 @@
 
 #include "runtime/serve.hpp"
 
+#include "actors/memory_policy.hpp"
 #include "actors/orchestrator.hpp"
 #include "protocol/json.hpp"
 #include "runtime/config.hpp"
@@ -194,6 +195,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
   auto cfg = std::move(*loaded);
   log::configure(cfg.log_format, cfg.log_level);
+  actors::use_huge_pages(cfg.huge_pages);
   if (!in_memory(cfg)) {
     std::error_code ec;
     auto dir = std::filesystem::path{cfg.db}.parent_path();

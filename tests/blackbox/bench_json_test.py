@@ -46,10 +46,12 @@ def check_dispatch(rxon, durable):
     doc = run_json(rxon, *args)
     for key in ("holons", "tasks", "durable", "tasks_per_s", "p50_us",
                 "p99_us", "bytes_per_holon", "heap_bytes_per_holon",
-                "cpu_us_per_task", "thread_us_per_task"):
+                "cpu_us_per_task", "thread_us_per_task", "huge_pages"):
         expect(key in doc, f"key '{key}' missing", doc)
     expect(doc["holons"] == 300 and doc["tasks"] == tasks, "sizes echoed", doc)
     expect(doc["durable"] is durable, "durable flag", doc)
+    # Off unless asked for, as in serve (actors/memory_policy.hpp).
+    expect(doc["huge_pages"] is False, "huge pages off by default", doc)
     expect(doc["tasks_per_s"] > 0, "tasks_per_s measured", doc)
     expect(0 < doc["p50_us"] <= doc["p99_us"], "p50 <= p99", doc)
     expect("error" not in doc, "no error", doc)
@@ -98,6 +100,9 @@ def main():
     parser.add_argument("--rxon", required=True)
     rxon = parser.parse_args().rxon
     check_dispatch(rxon, durable=False)
+    doc = run_json(rxon, "dispatch", "--holons", "10", "--tasks", "100",
+                   "--huge-pages")
+    expect(doc["huge_pages"] is True, "--huge-pages turns them on", doc)
     check_dispatch(rxon, durable=True)
     check_http(rxon)
     print("bench JSON: ok")

@@ -250,6 +250,16 @@ def error_flow(port):
     c.close()
 
 
+def check_huge_pages_off(pid):
+    """serve runs without transparent huge pages unless configured to
+    (actors/memory_policy.hpp); the kernel reports it per process."""
+    with open(f"/proc/{pid}/status") as f:
+        status = dict(l.split(":", 1) for l in f if ":" in l)
+    if "THP_enabled" in status:  # Linux 5.0 and later
+        expect(status["THP_enabled"].strip() == "0",
+               f"THP_enabled {status['THP_enabled'].strip()} in rxon serve")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rxon", required=True)
@@ -266,6 +276,7 @@ def main():
     ok = False
     try:
         wait_health(port, proc, time.monotonic() + 20)
+        check_huge_pages_off(proc.pid)
         worker_flow(port)
         error_flow(port)
         proc.send_signal(signal.SIGTERM)

@@ -38,3 +38,23 @@ TEST_CASE("batch-scheduling is on by default and can be turned off from "
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message.find("batch-scheduling") != std::string::npos);
 }
+
+TEST_CASE("huge-pages is off by default and each source can turn it on") {
+  auto defaults = load_config({}, {});
+  REQUIRE(defaults);
+  CHECK_FALSE(defaults->huge_pages);
+  auto flag = load_config({"--huge-pages"}, {});
+  REQUIRE(flag);
+  CHECK(flag->huge_pages);
+  auto env = load_config({}, {"RXON_HUGE_PAGES=1"});
+  REQUIRE(env);
+  CHECK(env->huge_pages);
+  temp_dir dir;
+  {
+    std::ofstream f{dir.file("rxon.json")};
+    f << R"({"huge-pages": true})";
+  }
+  auto file = load_config({"--config", dir.file("rxon.json")}, {});
+  REQUIRE(file);
+  CHECK(file->huge_pages);
+}
