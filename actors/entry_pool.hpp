@@ -11,7 +11,8 @@
 // dispatcher thread in clear_page_erms. Small pages come from the kernel's
 // partly used blocks, which stay backed. So the entries live in chunks of
 // their own (mmap, MADV_NOHUGEPAGE), packed at their exact size, and the
-// rest of the heap keeps its huge pages.
+// rest of the heap keeps its huge pages. (Only simulate keeps them now:
+// serve and bench run on small pages, actors/memory_policy.hpp.)
 //
 // A chunk that empties goes back to the kernel, but for one kept spare:
 // memory follows the live entries (tasks leave in about the order they
