@@ -36,7 +36,9 @@ struct dispatch_config {
   double reward_success = 0.001; ///< reputation per success (cap 1.0)
   double penalty_failure = 0.05; ///< per permanent failure
   double penalty_contract = 0.2; ///< per contract violation
-  std::size_t retain_terminal = 100'000; ///< finished tasks kept in memory
+  /// Finished tasks kept in memory (for views and late results). They
+  /// leave in batches: up to 1/64 more (at most 64) gather first.
+  std::size_t retain_terminal = 100'000;
   std::size_t max_tasks_per_job = 100'000;
   /// A holon is reported in effects::touched at most this often (0: at
   /// every sign of life); the runtime sets a quarter of the holon TTL.

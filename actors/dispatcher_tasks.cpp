@@ -5,6 +5,9 @@
 #include "actors/dispatcher_entries.hpp"
 #include "actors/dispatcher_state.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace rxon::actors {
 
 namespace {
@@ -142,20 +145,40 @@ void dispatcher_state::drop_task(task_entry& t) {
 }
 
 void dispatcher_state::evict_terminal() {
-  while (terminal_order_.size() > cfg_.retain_terminal) {
-    // An entry leaves long after it finished, gone cold: the next one to
-    // leave (at the next finish) is fetched while this one is destroyed.
-    if (terminal_order_.size() > 1)
-      prefetch_lines(tasks_.find(terminal_order_[1]));
-    auto* t = tasks_.find(terminal_order_.front());
-    terminal_order_.pop_front();
-    if (!t)
-      continue;
-    auto* job = t->job;
-    --state_counts_[static_cast<size_t>(t->rec.state)];
-    drop_task(*t);
-    if (++job->evicted == job->task_seqs.size())
-      jobs_.erase(job->rec.job_id);
+  // Finished entries leave in batches once up to `slack` past
+  // retain_terminal have gathered. An entry leaves long after it finished:
+  // its table slot, its lines and its params are all cache misses. Fetched
+  // for a whole batch first, they overlap instead of each waiting its turn
+  // (one at a time, evicting was 8% of the dispatcher's samples in a
+  // durable burst).
+  constexpr std::size_t batch = 16;
+  const std::size_t retain = cfg_.retain_terminal;
+  const std::size_t slack = std::min<std::size_t>(4 * batch, retain / 64);
+  if (terminal_order_.size() <= retain + slack)
+    return;
+  std::array<task_entry*, batch> leaving{};
+  while (terminal_order_.size() > retain) {
+    const auto n = std::min(batch, terminal_order_.size() - retain);
+    for (std::size_t i = 0; i < n; ++i)
+      if (const void* slot = tasks_.slot_address(terminal_order_[i]))
+        __builtin_prefetch(slot);
+    for (std::size_t i = 0; i < n; ++i)
+      prefetch_lines(leaving[i] = tasks_.find(terminal_order_[i]));
+    for (std::size_t i = 0; i < n; ++i)
+      if (auto* t = leaving[i];
+          t && t->rec.params.is_object() && !t->rec.params.as_object().empty())
+        __builtin_prefetch(&*t->rec.params.as_object().begin());
+    for (std::size_t i = 0; i < n; ++i) {
+      terminal_order_.pop_front();
+      auto* t = leaving[i];
+      if (!t)
+        continue;
+      auto* job = t->job;
+      --state_counts_[static_cast<size_t>(t->rec.state)];
+      drop_task(*t);
+      if (++job->evicted == job->task_seqs.size())
+        jobs_.erase(job->rec.job_id);
+    }
   }
 }
 

@@ -157,6 +157,34 @@ TEST_CASE("finished tasks leave memory in order once more than the retained "
   CHECK(d.find_task(ack->task_ids[2]) != nullptr);
 }
 
+TEST_CASE("finished tasks leave in batches once 1/64 more than the retained "
+          "number of them gathered, oldest first") {
+  dispatch_config cfg;
+  cfg.retain_terminal = 640; // batches start at 651 finished tasks
+  dispatcher_state d{cfg, 42};
+  int64_t now = 1'700'000'000'000;
+  effects fx;
+  auto ack = d.submit(job(std::vector<task_spec>(700, task("echo"))), now, fx);
+  REQUIRE(ack);
+  auto held = [&] {
+    std::size_t n = 0;
+    for (const auto& id : ack->task_ids)
+      n += d.find_task(id) != nullptr;
+    return n;
+  };
+  for (std::size_t i = 0; i < 650; ++i)
+    REQUIRE(d.cancel_task("client", ack->task_ids[i], now, fx));
+  CHECK(held() == 700); // 650 finished, none gone yet
+  REQUIRE(d.cancel_task("client", ack->task_ids[650], now, fx));
+  CHECK(held() == 689); // down to 640 finished ones (and 49 pending)
+  for (std::size_t i = 651; i < 700; ++i)
+    REQUIRE(d.cancel_task("client", ack->task_ids[i], now, fx));
+  // Batches left at 651, 662, 673, 684 and 695 finished: 645 remain.
+  CHECK(held() == 645);
+  for (std::size_t i = 0; i < 700; ++i)
+    CHECK((d.find_task(ack->task_ids[i]) != nullptr) == (i >= 55));
+}
+
 TEST_CASE("tasks cancelled from the middle of a queue never come out of it, "
           "and the others keep their order") {
   dispatcher_state d{dispatch_config{}, 42};
