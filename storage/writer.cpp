@@ -33,6 +33,13 @@ template <class Rec, class Id>
 void keep_last(std::vector<const Rec*>& recs, Id id_of) {
   if (recs.size() < 2)
     return;
+  // Ids in increasing order are distinct: the dispatcher puts tasks in
+  // the order of their ids (which sort by time and sequence), so a group's
+  // puts usually need one pass, no hashing and no sort.
+  auto not_before
+      = [&](const Rec* a, const Rec* b) { return !(id_of(*a) < id_of(*b)); };
+  if (std::adjacent_find(recs.begin(), recs.end(), not_before) == recs.end())
+    return;
   std::vector<std::pair<std::size_t, std::size_t>> keys(recs.size());
   std::hash<std::string_view> hash;
   for (std::size_t i = 0; i < recs.size(); ++i)
