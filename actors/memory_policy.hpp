@@ -1,9 +1,11 @@
 #pragma once
 
 // Transparent huge pages for the process's heap. The rxon executable asks
-// jemalloc to back its heap with them (runtime/jemalloc_conf.cpp); whether
-// the kernel may is decided per command, since they pay off for some
-// workloads and cost others:
+// jemalloc to back its heap with them (runtime/jemalloc_conf.cpp); serve
+// and bench forbid them unless asked to (--huge-pages), simulate keeps
+// them, and worker leaves the setting alone, since the processes it runs
+// for tasks would inherit it. They pay off for some workloads and cost
+// others:
 // - simulate at 1.08M holons keeps gigabytes of tables hot, and with 4 KiB
 //   pages most lookups also missed the TLB (92-98 s with, 116-117 s
 //   without, session 20);

@@ -1,6 +1,5 @@
 #include "runtime/cli.hpp"
 
-#include "actors/memory_policy.hpp"
 #include "bench/bench.hpp"
 #include "runtime/serve.hpp"
 #include "runtime/simulate/simulate_cli.hpp"
@@ -49,9 +48,6 @@ int run_cli(const std::vector<std::string>& args) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   if (cmd == "version" || cmd == "--version")
     return version();
-  // Huge pages pay off for simulate's tables and cost a durable dispatch
-  // burst (actors/memory_policy.hpp); serve and bench can turn them back on.
-  actors::use_huge_pages(cmd == "simulate");
   if (cmd == "bench")
     return bench::run(rest);
   if (cmd == "serve")

@@ -195,6 +195,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
   auto cfg = std::move(*loaded);
   log::configure(cfg.log_format, cfg.log_level);
+  // Off unless configured (actors/memory_policy.hpp).
   actors::use_huge_pages(cfg.huge_pages);
   if (!in_memory(cfg)) {
     std::error_code ec;
