@@ -196,7 +196,10 @@ int run_serve(const std::vector<std::string>& args) {
   auto cfg = std::move(*loaded);
   log::configure(cfg.log_format, cfg.log_level);
   // Off unless configured (actors/memory_policy.hpp).
-  actors::use_huge_pages(cfg.huge_pages);
+  if (!actors::use_huge_pages(cfg.huge_pages))
+    log::warn("transparent huge pages left as the kernel set them",
+              {{"wanted", cfg.huge_pages ? "on" : "off"},
+               {"reason", "prctl(PR_SET_THP_DISABLE) refused"}});
   if (!in_memory(cfg)) {
     std::error_code ec;
     auto dir = std::filesystem::path{cfg.db}.parent_path();
