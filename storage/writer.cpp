@@ -312,9 +312,10 @@ writer::~writer() {
 
 void writer::submit(change_batch batch, done_fn done) {
   // Validated on the writer thread, at commit, item by item (a bad
-  // submission fails alone): the submitter, the dispatcher, is the busier
-  // thread, and validation read the records' JSON on it (~580 instructions
-  // per task in bench dispatch --durable).
+  // submission fails alone): validation reads the records' JSON (~580
+  // instructions per task in bench dispatch --durable), and the submitter,
+  // the dispatcher, was the busier thread when this moved here (session 19;
+  // since session 21 the two carry about equal work, bench/README.md).
   impl_->push({std::move(batch), std::move(done), {}, {}});
 }
 
